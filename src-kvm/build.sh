@@ -1,0 +1,212 @@
+#!/bin/bash
+# Build kvm.ko, kvm-intel.ko and kvm-amd.ko with exit statistics for one
+# kernel, out of tree, from that kernel's own source.
+#
+# usage: build.sh KVER OUTDIR
+#
+# Kernel source, first found wins:
+#   1. a full source tree at /lib/modules/KVER/build (self-built kernels);
+#   2. KVM_EXITSTATS_KERNEL_SOURCE, from the environment or from
+#      /etc/default/kvm-exitstats: a source directory or a source tarball;
+#   3. /usr/src/linux-source-X.Y.tar.* (Debian's linux-source-X.Y) or
+#      /usr/src/linux-source-X.Y.Z/linux-source-X.Y.Z.tar.* (Ubuntu's).
+# Only Makefile, arch/x86/kvm and virt/kvm are extracted from a tarball, once
+# per tarball, into KVM_EXITSTATS_CACHE (default /var/cache/kvm-exitstats).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+prog="kvm-exitstats"
+
+die() {
+	echo "$prog: error: $*" >&2
+	exit 1
+}
+
+say() {
+	echo "$prog: $*" >&2
+}
+
+usage() {
+	cat <<EOF
+usage: $0 KVER OUTDIR
+
+Builds kvm.ko, kvm-intel.ko and kvm-amd.ko with VM-exit statistics for the
+kernel release KVER (for example $(uname -r)) into OUTDIR.
+
+Environment:
+  KVM_EXITSTATS_KERNEL_SOURCE  kernel source directory or tarball to use
+                               (also read from /etc/default/kvm-exitstats)
+  KVM_EXITSTATS_CACHE          where extracted sources are kept
+                               (default /var/cache/kvm-exitstats)
+  KVM_EXITSTATS_JOBS           parallel make jobs (default: number of CPUs)
+EOF
+}
+
+if [ $# -ne 2 ] || [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+	usage
+	[ $# -eq 2 ] || exit 2
+	exit 0
+fi
+
+kver=$1
+outdir=$2
+headers=/lib/modules/$kver/build
+cache=${KVM_EXITSTATS_CACHE:-/var/cache/kvm-exitstats}
+jobs=${KVM_EXITSTATS_JOBS:-$(nproc)}
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$here/../dkms.conf")
+[ -n "$version" ] || die "no PACKAGE_VERSION in $here/../dkms.conf"
+
+if [ -z "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ] && [ -r /etc/default/kvm-exitstats ]; then
+	# shellcheck disable=SC1091
+	. /etc/default/kvm-exitstats
+fi
+
+[ -f "$headers/Makefile" ] ||
+	die "no kernel headers for $kver at $headers: install linux-headers-$kver"
+
+kernel_version=$(make -s -C "$headers" kernelversion 2>/dev/null) ||
+	die "cannot read the kernel version from $headers"
+series=$(echo "$kernel_version" | cut -d. -f1-2)
+# Debian kernels carry their package version in UTS_VERSION ("Debian 6.1.192-2").
+kernel_debian=$(sed -n 's/.*Debian \([^ ]*\) .*/\1/p' \
+	"$headers"/include/generated/utsversion.h \
+	"$headers"/include/generated/compile.h 2>/dev/null | head -n1 || true)
+
+[ -f "$here/hooks/$series.patch" ] ||
+	die "Linux $series ($kver) is not supported; supported series: $(cd "$here/hooks" && ls ./*.patch | sed 's|^\./||; s|\.patch$||' | tr '\n' ' ')"
+
+is_full_tree() {
+	[ -f "$1/arch/x86/kvm/x86.c" ] && [ -f "$1/virt/kvm/kvm_main.c" ]
+}
+
+makefile_version() {
+	sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' "$1/Makefile" |
+		paste -sd.
+}
+
+find_tarball() {
+	local t
+	for t in /usr/src/linux-source-"$series".tar.* \
+		 /usr/src/linux-source-"$kernel_version"*/linux-source-*.tar.*; do
+		[ -f "$t" ] && { echo "$t"; return 0; }
+	done
+	return 1
+}
+
+# Extracts the needed parts of a tarball once; prints the extracted tree.
+prepare_tarball() {
+	local tarball=$1 key dir top tmp
+	key=$(basename "$tarball")-$(stat -c '%s-%Y' "$tarball")
+	dir=$cache/$key
+	mkdir -p "$cache"
+	exec 9>"$cache/.lock"
+	flock 9
+	if [ ! -f "$dir/.complete" ]; then
+		say "extracting arch/x86/kvm and virt/kvm from $tarball (once per source version)"
+		top=$(tar -tf "$tarball" 2>/dev/null | head -n1 | cut -d/ -f1 || true)
+		[ -n "$top" ] || die "cannot read $tarball"
+		tmp=$(mktemp -d "$cache/.extract.XXXXXX")
+		tar -xf "$tarball" -C "$tmp" "$top/Makefile" "$top/arch/x86/kvm" "$top/virt/kvm" ||
+			{ rm -rf "$tmp"; die "cannot extract the KVM sources from $tarball"; }
+		rm -rf "$dir"
+		mv "$tmp/$top" "$dir"
+		rmdir "$tmp"
+		touch "$dir/.complete"
+		# Older extractions of the same tarball name are stale now.
+		find "$cache" -mindepth 1 -maxdepth 1 -name "$(basename "$tarball")-*" ! -path "$dir" \
+			-exec rm -rf {} +
+	fi
+	flock -u 9
+	echo "$dir"
+}
+
+tarball_debian_version() {
+	dpkg-query -S "$1" 2>/dev/null | head -n1 | cut -d: -f1 |
+		xargs -r dpkg-query -W -f '${Version}' 2>/dev/null || true
+}
+
+source_tree=""
+source_desc=""
+source_debian=""
+if is_full_tree "$headers"; then
+	source_tree=$headers
+	source_desc="the source tree at $headers"
+elif [ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ]; then
+	src=$KVM_EXITSTATS_KERNEL_SOURCE
+	if [ -d "$src" ]; then
+		is_full_tree "$src" || die "KVM_EXITSTATS_KERNEL_SOURCE=$src is not a kernel source tree"
+		source_tree=$src
+	elif [ -f "$src" ]; then
+		source_tree=$(prepare_tarball "$src")
+	else
+		die "KVM_EXITSTATS_KERNEL_SOURCE=$src does not exist"
+	fi
+	source_desc="KVM_EXITSTATS_KERNEL_SOURCE=$src"
+elif tarball=$(find_tarball); then
+	source_tree=$(prepare_tarball "$tarball")
+	source_desc=$tarball
+	source_debian=$(tarball_debian_version "$tarball")
+else
+	die "no kernel source for $kver (Linux $kernel_version): install linux-source-$series" \
+	    "(apt install linux-source-$series), or set KVM_EXITSTATS_KERNEL_SOURCE in /etc/default/kvm-exitstats"
+fi
+
+source_version=$(makefile_version "$source_tree")
+if [ "$source_version" != "$kernel_version" ] ||
+   { [ -n "$source_debian" ] && [ -n "$kernel_debian" ] && [ "$source_debian" != "$kernel_debian" ]; }; then
+	want="Linux $kernel_version${kernel_debian:+ ($kernel_debian)}"
+	have="Linux $source_version${source_debian:+ ($source_debian)}"
+	fix="install the source of $want"
+	[ -n "$source_debian" ] && [ -n "$kernel_debian" ] &&
+		fix="install linux-source-$series=$kernel_debian"
+	die "$source_desc is $have but kernel $kver is $want: $fix"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kvm-exitstats-build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+say "building kvm.ko, kvm-intel.ko and kvm-amd.ko $version for $kver from $source_desc"
+cp -a "$source_tree/Makefile" "$work/"
+mkdir -p "$work/arch/x86" "$work/virt"
+cp -a "$source_tree/arch/x86/kvm" "$work/arch/x86/"
+cp -a "$source_tree/virt/kvm" "$work/virt/"
+rm -f "$work"/arch/x86/kvm/Kbuild "$work"/arch/x86/kvm/*.o "$work"/arch/x86/kvm/*.ko
+kvm=$work/arch/x86/kvm
+cp "$here"/exitstats.c "$here"/exitstats.h "$here"/exitstats_reasons.c \
+   "$here"/exitstats_reasons.h "$kvm/"
+cp "$here/vmx/exitstats_vmx.c" "$kvm/vmx/"
+cp "$here/svm/exitstats_svm.c" "$kvm/svm/"
+
+patch -p1 -d "$work" --batch --forward --no-backup-if-mismatch --quiet \
+	< "$here/hooks/$series.patch" >"$work/patch.log" 2>&1 ||
+	die "the $series hooks do not apply to Linux $source_version:$(sed 's/^/ /' "$work/patch.log" | tr '\n' ';')"
+
+# The in-tree Makefile reads $(srctree), which is the headers tree here.
+{
+	echo "# Generated by kvm-exitstats build.sh from arch/x86/kvm/Makefile."
+	echo "KVM_EXITSTATS_SOURCE := $work"
+	sed 's|\$(srctree)|$(KVM_EXITSTATS_SOURCE)|g' "$kvm/Makefile"
+	echo "ccflags-y += -I \$(KVM_EXITSTATS_SOURCE)/virt/kvm -DKVM_EXITSTATS_VERSION='\"$version\"'"
+	echo "kvm-y += exitstats.o exitstats_reasons.o"
+	echo "kvm-intel-y += vmx/exitstats_vmx.o"
+	echo "kvm-amd-y += svm/exitstats_svm.o"
+} >"$kvm/Kbuild"
+
+if ! make -C "$headers" M="$kvm" -j"$jobs" modules >"$work/make.log" 2>&1; then
+	tail -n 40 "$work/make.log" >&2
+	die "building the modules for $kver failed (full log above)"
+fi
+if grep -q 'warning:' "$work/make.log"; then
+	grep -B2 -A4 'warning:' "$work/make.log" >&2
+	die "the build for $kver has compiler warnings"
+fi
+
+mkdir -p "$outdir"
+for m in kvm kvm-intel kvm-amd; do
+	[ -f "$kvm/$m.ko" ] || die "the build did not produce $m.ko"
+	cp "$kvm/$m.ko" "$outdir/.$m.ko.new"
+done
+for m in kvm kvm-intel kvm-amd; do
+	mv -f "$outdir/.$m.ko.new" "$outdir/$m.ko"
+done
+say "built $outdir/kvm.ko kvm-intel.ko kvm-amd.ko"

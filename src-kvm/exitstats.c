@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VM-exit statistics answered through CPUID leaves 0x4FFFFFF0..0x4FFFFFFF.
+ *
+ * Each vCPU counts its own exits per reason slot; readers sum the vCPUs of
+ * the querying VM ("vm" scope) or of every VM plus the vCPUs that are gone
+ * ("host" scope).  The exit path only writes the vCPU's own counters.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/kvm_host.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/nospec.h>
+#include <asm/tsc.h>
+
+#include "exitstats.h"
+#include "exitstats_reasons.h"
+
+#define LEAF_DISCOVERY		0x4FFFFFF0u
+#define LEAF_INFO		0x4FFFFFF1u
+#define LEAF_TOTAL_EXITS64	0x4FFFFFF2u
+#define LEAF_REASON_EXITS64	0x4FFFFFF3u
+#define LEAF_REASON_CYCLES	0x4FFFFFFCu
+#define LEAF_REASON_EXITS_ALT	0x4FFFFFFDu
+#define LEAF_REASON_EXITS	0x4FFFFFFEu
+#define LEAF_TOTALS		0x4FFFFFFFu
+
+#define INTERFACE_VERSION	1
+/* "KVMExitStats", little-endian in ebx, ecx, edx like KVM's own signature. */
+#define SIGNATURE_EBX		0x454d564bu
+#define SIGNATURE_ECX		0x53746978u
+#define SIGNATURE_EDX		0x73746174u
+#define UNDEFINED_REASON_EDX	0xFFFFFFFFu
+
+enum exitstats_scope { SCOPE_OFF, SCOPE_VM, SCOPE_HOST };
+
+static const char * const scope_names[] = {
+	[SCOPE_OFF] = "off",
+	[SCOPE_VM] = "vm",
+	[SCOPE_HOST] = "host",
+};
+
+DEFINE_STATIC_KEY_TRUE(kvm_exitstats_enabled);
+EXPORT_SYMBOL_GPL(kvm_exitstats_enabled);
+
+static int exitstats_scope = SCOPE_VM;
+
+/* Exits that started before the statistics were last switched on are dropped. */
+static u64 enabled_since_tsc;
+
+static struct {
+	u32 numbering;
+	u32 max_reason;
+	size_t vcpu_offset;
+	DECLARE_BITMAP(defined, KVM_EXITSTATS_NR_SLOTS);
+	DECLARE_BITMAP(handled, KVM_EXITSTATS_NR_SLOTS);
+} vendor;
+
+/* All live vCPUs, and the sums of those destroyed, for the "host" scope. */
+static DEFINE_MUTEX(vcpus_lock);
+static LIST_HEAD(vcpus);
+static struct kvm_exitstats_count retired[KVM_EXITSTATS_NR_SLOTS];
+
+static int exitstats_param_set(const char *val, const struct kernel_param *kp)
+{
+	int scope = sysfs_match_string(scope_names, val);
+
+	if (scope < 0)
+		return -EINVAL;
+
+	if (scope == SCOPE_OFF) {
+		static_branch_disable(&kvm_exitstats_enabled);
+	} else if (!static_key_enabled(&kvm_exitstats_enabled)) {
+		WRITE_ONCE(enabled_since_tsc, rdtsc());
+		static_branch_enable(&kvm_exitstats_enabled);
+	}
+	WRITE_ONCE(exitstats_scope, scope);
+	return 0;
+}
+
+static int exitstats_param_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n", scope_names[READ_ONCE(exitstats_scope)]);
+}
+
+static const struct kernel_param_ops exitstats_param_ops = {
+	.set = exitstats_param_set,
+	.get = exitstats_param_get,
+};
+module_param_cb(exitstats, &exitstats_param_ops, NULL, 0644);
+MODULE_PARM_DESC(exitstats,
+		 "VM-exit statistics for guests via CPUID 0x4FFFFFFx: vm (own VM, default), host (all VMs) or off");
+
+static struct kvm_exitstats_vcpu *vcpu_stats(struct kvm_vcpu *vcpu)
+{
+	return (void *)vcpu + vendor.vcpu_offset;
+}
+
+/* Map a reason to its counter slot; KVM_EXITSTATS_NR_SLOTS if it has none. */
+static u32 reason_slot(u32 numbering, u32 reason)
+{
+	if (numbering == KVM_EXITSTATS_VMX)
+		return reason < KVM_EXITSTATS_NR_SLOTS ?
+		       reason : KVM_EXITSTATS_NR_SLOTS;
+
+	if (reason < KVM_EXITSTATS_SVM_LOW_SLOTS)
+		return reason;
+	if (reason - KVM_EXITSTATS_SVM_HIGH_BASE < KVM_EXITSTATS_SVM_HIGH_SLOTS)
+		return KVM_EXITSTATS_SVM_LOW_SLOTS +
+		       (reason - KVM_EXITSTATS_SVM_HIGH_BASE);
+	return KVM_EXITSTATS_NR_SLOTS;
+}
+
+static void mark_reason(unsigned long *bitmap, u32 numbering, u32 reason)
+{
+	u32 slot = reason_slot(numbering, reason);
+
+	if (slot < KVM_EXITSTATS_NR_SLOTS)
+		__set_bit(slot, bitmap);
+}
+
+void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *v)
+{
+	const struct kvm_exitstats_reason *reasons;
+	u32 i, nr_reasons;
+
+	vendor.numbering = v->numbering;
+	vendor.vcpu_offset = v->vcpu_offset;
+	vendor.max_reason = 0;
+	bitmap_zero(vendor.defined, KVM_EXITSTATS_NR_SLOTS);
+	bitmap_zero(vendor.handled, KVM_EXITSTATS_NR_SLOTS);
+
+	reasons = kvm_exitstats_defined_reasons(v->numbering, &nr_reasons);
+	for (i = 0; i < nr_reasons; i++) {
+		if (reason_slot(v->numbering, reasons[i].reason) >= KVM_EXITSTATS_NR_SLOTS)
+			continue;
+		mark_reason(vendor.defined, v->numbering, reasons[i].reason);
+		vendor.max_reason = max(vendor.max_reason, reasons[i].reason);
+	}
+
+	for (i = 0; i < v->nr_handlers; i++)
+		if (v->handlers[i])
+			mark_reason(vendor.handled, v->numbering, i);
+}
+EXPORT_SYMBOL_GPL(__kvm_exitstats_vendor_init);
+
+void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	struct kvm_exitstats_vcpu *s = vcpu_stats(vcpu);
+
+	s->exit_reason = KVM_EXITSTATS_NO_EXIT;
+	mutex_lock(&vcpus_lock);
+	list_add(&s->node, &vcpus);
+	mutex_unlock(&vcpus_lock);
+}
+
+void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu)
+{
+	struct kvm_exitstats_vcpu *s = vcpu_stats(vcpu);
+	int slot;
+
+	mutex_lock(&vcpus_lock);
+	list_del(&s->node);
+	for (slot = 0; slot < KVM_EXITSTATS_NR_SLOTS; slot++) {
+		retired[slot].exits += s->count[slot].exits;
+		retired[slot].cycles += s->count[slot].cycles;
+	}
+	mutex_unlock(&vcpus_lock);
+}
+
+void __kvm_exitstats_handled(struct kvm_vcpu *vcpu)
+{
+	struct kvm_exitstats_vcpu *s = vcpu_stats(vcpu);
+	u32 slot = reason_slot(vendor.numbering, s->exit_reason);
+	u64 now = rdtsc();
+
+	s->exit_reason = KVM_EXITSTATS_NO_EXIT;
+	if (slot >= KVM_EXITSTATS_NR_SLOTS ||
+	    s->exit_tsc < READ_ONCE(enabled_since_tsc))
+		return;
+
+	WRITE_ONCE(s->count[slot].exits, s->count[slot].exits + 1);
+	WRITE_ONCE(s->count[slot].cycles,
+		   s->count[slot].cycles + (now - s->exit_tsc));
+}
+
+static void add_counts(struct kvm_exitstats_count *sum,
+		       const struct kvm_exitstats_count *count, u32 slot)
+{
+	u32 first = slot, last = slot, i;
+
+	if (slot == KVM_EXITSTATS_NR_SLOTS) {
+		first = 0;
+		last = KVM_EXITSTATS_NR_SLOTS - 1;
+	}
+	for (i = first; i <= last; i++) {
+		sum->exits += READ_ONCE(count[i].exits);
+		sum->cycles += READ_ONCE(count[i].cycles);
+	}
+}
+
+/* Sum one slot, or all of them for KVM_EXITSTATS_NR_SLOTS, over the scope. */
+static struct kvm_exitstats_count sum_counts(struct kvm_vcpu *vcpu, u32 slot,
+					     int scope)
+{
+	struct kvm_exitstats_count sum = {};
+	struct kvm_exitstats_vcpu *s;
+	struct kvm_vcpu *v;
+	unsigned long i;
+
+	if (scope == SCOPE_VM) {
+		kvm_for_each_vcpu(i, v, vcpu->kvm)
+			add_counts(&sum, vcpu_stats(v)->count, slot);
+		return sum;
+	}
+
+	mutex_lock(&vcpus_lock);
+	list_for_each_entry(s, &vcpus, node)
+		add_counts(&sum, s->count, slot);
+	add_counts(&sum, retired, slot);
+	mutex_unlock(&vcpus_lock);
+	return sum;
+}
+
+enum reason_class { REASON_UNDEFINED, REASON_NOT_HANDLED, REASON_COUNTED };
+
+/* @reason comes from the guest: the slot is clamped under speculation too. */
+static enum reason_class classify_reason(u32 reason, u32 *slot)
+{
+	u32 s;
+
+	if (reason > vendor.max_reason)
+		return REASON_UNDEFINED;
+	s = reason_slot(vendor.numbering, reason);
+	if (s >= KVM_EXITSTATS_NR_SLOTS)
+		return REASON_UNDEFINED;
+	s = array_index_nospec(s, KVM_EXITSTATS_NR_SLOTS);
+	if (!test_bit(s, vendor.defined))
+		return REASON_UNDEFINED;
+	if (!test_bit(s, vendor.handled))
+		return REASON_NOT_HANDLED;
+	*slot = s;
+	return REASON_COUNTED;
+}
+
+static void answer_reason(struct kvm_vcpu *vcpu, u32 leaf, u32 reason,
+			  int scope, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
+{
+	struct kvm_exitstats_count sum;
+	u32 slot;
+
+	switch (classify_reason(reason, &slot)) {
+	case REASON_UNDEFINED:
+		*edx = UNDEFINED_REASON_EDX;
+		return;
+	case REASON_NOT_HANDLED:
+		return;
+	case REASON_COUNTED:
+		break;
+	}
+
+	sum = sum_counts(vcpu, slot, scope);
+	switch (leaf) {
+	case LEAF_REASON_EXITS64:
+		*eax = lower_32_bits(sum.exits);
+		*ebx = upper_32_bits(sum.exits);
+		break;
+	case LEAF_REASON_CYCLES:
+		*ebx = upper_32_bits(sum.cycles);
+		*ecx = lower_32_bits(sum.cycles);
+		break;
+	default:
+		*eax = lower_32_bits(sum.exits);
+		break;
+	}
+}
+
+/* Answers the leaves 0x4FFFFFF0..0x4FFFFFFF; the caller checked the range. */
+bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
+			   u32 *ecx, u32 *edx)
+{
+	int scope = READ_ONCE(exitstats_scope);
+	u32 leaf = *eax, reason = *ecx;
+	struct kvm_exitstats_count sum;
+
+	if (scope == SCOPE_OFF)
+		return false;
+
+	*eax = *ebx = *ecx = *edx = 0;
+	switch (leaf) {
+	case LEAF_DISCOVERY:
+		*eax = INTERFACE_VERSION;
+		*ebx = SIGNATURE_EBX;
+		*ecx = SIGNATURE_ECX;
+		*edx = SIGNATURE_EDX;
+		break;
+	case LEAF_INFO:
+		*eax = vendor.numbering;
+		*ebx = scope == SCOPE_HOST;
+		*ecx = vendor.max_reason;
+		*edx = tsc_khz;
+		break;
+	case LEAF_TOTAL_EXITS64:
+		sum = sum_counts(vcpu, KVM_EXITSTATS_NR_SLOTS, scope);
+		*eax = lower_32_bits(sum.exits);
+		*ebx = upper_32_bits(sum.exits);
+		break;
+	case LEAF_TOTALS:
+		sum = sum_counts(vcpu, KVM_EXITSTATS_NR_SLOTS, scope);
+		*eax = lower_32_bits(sum.exits);
+		*ebx = upper_32_bits(sum.cycles);
+		*ecx = lower_32_bits(sum.cycles);
+		break;
+	case LEAF_REASON_EXITS64:
+	case LEAF_REASON_CYCLES:
+	case LEAF_REASON_EXITS_ALT:
+	case LEAF_REASON_EXITS:
+		answer_reason(vcpu, leaf, reason, scope, eax, ebx, ecx, edx);
+		break;
+	default:
+		/* 0x4FFFFFF4..0x4FFFFFFB are reserved. */
+		break;
+	}
+	return true;
+}
+
+MODULE_VERSION(KVM_EXITSTATS_VERSION);

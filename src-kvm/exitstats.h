@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * VM-exit statistics for guests: every VM exit is counted per exit reason
+ * together with the host TSC cycles spent handling it, and the guest reads
+ * the counts through CPUID leaves 0x4FFFFFF0..0x4FFFFFFF.
+ * docs/cpuid-interface.md in kvm-exitstats describes the leaves.
+ */
+#ifndef ARCH_X86_KVM_EXITSTATS_H
+#define ARCH_X86_KVM_EXITSTATS_H
+
+#include <linux/jump_label.h>
+#include <linux/kvm_host.h>
+#include <linux/list.h>
+#include <asm/msr.h>
+
+#define KVM_EXITSTATS_VMX	1
+#define KVM_EXITSTATS_SVM	2
+
+/*
+ * VMX basic exit reasons are used as slots directly.  SVM exit codes are
+ * sparse (0x0..0xff and 0x400..); they are folded into the same slot range.
+ */
+#define KVM_EXITSTATS_SVM_HIGH_BASE	0x400
+#define KVM_EXITSTATS_SVM_LOW_SLOTS	0x100
+#define KVM_EXITSTATS_SVM_HIGH_SLOTS	0x10
+#define KVM_EXITSTATS_NR_SLOTS		(KVM_EXITSTATS_SVM_LOW_SLOTS + \
+					 KVM_EXITSTATS_SVM_HIGH_SLOTS)
+#define KVM_EXITSTATS_NO_EXIT		U32_MAX
+
+/* The guest-visible interface: CPUID leaves 0x4FFFFFF0..0x4FFFFFFF. */
+#define KVM_EXITSTATS_LEAF_BASE		0x4FFFFFF0u
+#define KVM_EXITSTATS_LEAF_MASK		0xFFFFFFF0u
+
+struct kvm_exitstats_count {
+	u64 exits;
+	u64 cycles;
+};
+
+/*
+ * Embedded in each vendor vCPU structure and written only by the thread
+ * running that vCPU, so the exit path touches no shared cache line.
+ */
+struct kvm_exitstats_vcpu {
+	u64 exit_tsc;
+	u32 exit_reason;
+	struct list_head node;
+	struct kvm_exitstats_count count[KVM_EXITSTATS_NR_SLOTS];
+};
+
+DECLARE_STATIC_KEY_TRUE(kvm_exitstats_enabled);
+
+struct kvm_exitstats_vendor {
+	int (*const *handlers)(struct kvm_vcpu *vcpu);
+	u32 nr_handlers;
+	u32 numbering;
+	size_t vcpu_offset;
+};
+
+void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *vendor);
+
+/*
+ * Called by the vendor module before it registers /dev/kvm.  @handlers is
+ * the vendor's exit handler table: a defined reason without a handler is
+ * reported as "not enabled in KVM".
+ */
+#define kvm_exitstats_vendor_init(_numbering, _vcpu_type, _handlers)	\
+	__kvm_exitstats_vendor_init(&(const struct kvm_exitstats_vendor) { \
+		.numbering = (_numbering),				\
+		.vcpu_offset = offsetof(_vcpu_type, exitstats),		\
+		.handlers = (_handlers),				\
+		.nr_handlers = ARRAY_SIZE(_handlers),			\
+	})
+void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu);
+void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu);
+void __kvm_exitstats_handled(struct kvm_vcpu *vcpu);
+bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
+			   u32 *ecx, u32 *edx);
+
+/* Called by vendor code right after the hardware VM exit. */
+static __always_inline void kvm_exitstats_vm_exit(struct kvm_exitstats_vcpu *s,
+						  u32 reason)
+{
+	if (static_branch_likely(&kvm_exitstats_enabled)) {
+		s->exit_tsc = rdtsc();
+		s->exit_reason = reason;
+	}
+}
+
+/* Called when the exit is handled: the fastpath re-enters or the handler returned. */
+static __always_inline void kvm_exitstats_handled(struct kvm_vcpu *vcpu)
+{
+	if (static_branch_likely(&kvm_exitstats_enabled))
+		__kvm_exitstats_handled(vcpu);
+}
+
+static __always_inline bool kvm_exitstats_cpuid(struct kvm_vcpu *vcpu,
+						u32 *eax, u32 *ebx,
+						u32 *ecx, u32 *edx)
+{
+	if (!static_branch_likely(&kvm_exitstats_enabled) ||
+	    (*eax & KVM_EXITSTATS_LEAF_MASK) != KVM_EXITSTATS_LEAF_BASE)
+		return false;
+	return __kvm_exitstats_cpuid(vcpu, eax, ebx, ecx, edx);
+}
+
+#endif /* ARCH_X86_KVM_EXITSTATS_H */
