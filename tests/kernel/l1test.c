@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Runs inside the emulated host (L1) with the rebuilt KVM loaded: creates
+ * VMs through /dev/kvm, runs real-mode guest code (L2) and checks the
+ * CPUID contract of docs/cpuid-interface.md.
+ *
+ * usage: l1test vmx|svm [loop-count]
+ * Prints one "ok"/"not ok" line per check and a closing
+ * "N passed, N failed" line; exits non-zero on any failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define GUEST_MEM_SIZE	0x10000
+#define CODE_QUERY	0x1000	/* cpuid; hlt */
+#define CODE_LOOP	0x1100	/* si times cpuid(0); hlt */
+#define CODE_OUTB	0x1200	/* out 0x80, al; hlt */
+
+#define LEAF_DISCOVERY	0x4FFFFFF0u
+#define LEAF_INFO	0x4FFFFFF1u
+#define LEAF_TOTAL64	0x4FFFFFF2u
+#define LEAF_REASON64	0x4FFFFFF3u
+#define LEAF_CYCLES	0x4FFFFFFCu
+#define LEAF_EXITS_ALT	0x4FFFFFFDu
+#define LEAF_EXITS	0x4FFFFFFEu
+#define LEAF_TOTALS	0x4FFFFFFFu
+
+struct regs4 {
+	uint32_t a, b, c, d;
+};
+
+struct vendor {
+	const char *name;
+	uint32_t numbering, max_reason;
+	uint32_t cpuid, hlt, io;
+	uint32_t undefined[8];
+	uint32_t not_handled[4];
+};
+
+static const struct vendor vendors[] = {
+	{ "vmx", 1, 77, 10, 12, 30,
+	  { 35, 38, 42, 71, 78, 1000, 0xFFFF, 0xFFFFFFFF }, { 3, 11, 16, 51 } },
+	{ "svm", 2, 0x403, 0x72, 0x78, 0x7b,
+	  { 0x1, 0x42, 0x8e, 0xa0, 0x100, 0x3ff, 0x404, 0xFFFFFFFF },
+	  { 0x2, 0x63, 0x6e, 0x70 } },
+};
+
+static const struct vendor *v;
+static int kvm_fd, passed, failed;
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %d - ", ok ? "ok" : "not ok", passed + failed + 1);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+static void die(const char *what)
+{
+	printf("not ok - fatal: %s: %s\n", what, strerror(errno));
+	printf("%d passed, %d failed\n", passed, failed + 1);
+	exit(1);
+}
+
+struct vm {
+	int fd;
+	uint8_t *mem;
+	int nr_vcpus;
+	int vcpu_fd[2];
+	struct kvm_run *run[2];
+};
+
+static const uint8_t guest_code[][9] = {
+	{ 0x0f, 0xa2, 0xf4 },
+	{ 0x66, 0x31, 0xc0, 0x0f, 0xa2, 0x4e, 0x75, 0xf8, 0xf4 },
+	{ 0xe6, 0x80, 0xf4 },
+};
+
+static void vm_create(struct vm *vm, int nr_vcpus, const struct kvm_cpuid2 *cpuid)
+{
+	struct kvm_userspace_memory_region region = {
+		.memory_size = GUEST_MEM_SIZE,
+	};
+	long run_size;
+	int i;
+
+	vm->fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		die("KVM_CREATE_VM");
+	vm->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (vm->mem == MAP_FAILED)
+		die("mmap");
+	memcpy(vm->mem + CODE_QUERY, guest_code[0], sizeof(guest_code[0]));
+	memcpy(vm->mem + CODE_LOOP, guest_code[1], sizeof(guest_code[1]));
+	memcpy(vm->mem + CODE_OUTB, guest_code[2], sizeof(guest_code[2]));
+	region.userspace_addr = (uintptr_t)vm->mem;
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		die("KVM_SET_USER_MEMORY_REGION");
+
+	run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->nr_vcpus = nr_vcpus;
+	for (i = 0; i < nr_vcpus; i++) {
+		struct kvm_sregs sregs;
+
+		vm->vcpu_fd[i] = ioctl(vm->fd, KVM_CREATE_VCPU, i);
+		if (vm->vcpu_fd[i] < 0)
+			die("KVM_CREATE_VCPU");
+		vm->run[i] = mmap(NULL, run_size, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, vm->vcpu_fd[i], 0);
+		if (vm->run[i] == MAP_FAILED)
+			die("mmap kvm_run");
+		if (cpuid && ioctl(vm->vcpu_fd[i], KVM_SET_CPUID2, cpuid) < 0)
+			die("KVM_SET_CPUID2");
+		if (ioctl(vm->vcpu_fd[i], KVM_GET_SREGS, &sregs) < 0)
+			die("KVM_GET_SREGS");
+		sregs.cs.base = 0;
+		sregs.cs.selector = 0;
+		if (ioctl(vm->vcpu_fd[i], KVM_SET_SREGS, &sregs) < 0)
+			die("KVM_SET_SREGS");
+	}
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		close(vm->vcpu_fd[i]);
+	close(vm->fd);
+	munmap(vm->mem, GUEST_MEM_SIZE);
+}
+
+/* Runs the guest from @rip until it halts; I/O exits are completed. */
+static void run_until_hlt(struct vm *vm, int i, uint64_t rip,
+			  uint64_t rax, uint64_t rcx, uint64_t rsi,
+			  struct kvm_regs *out)
+{
+	struct kvm_regs regs = { .rip = rip, .rax = rax, .rcx = rcx,
+				 .rsi = rsi, .rflags = 2 };
+
+	if (ioctl(vm->vcpu_fd[i], KVM_SET_REGS, &regs) < 0)
+		die("KVM_SET_REGS");
+	for (;;) {
+		if (ioctl(vm->vcpu_fd[i], KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("KVM_RUN");
+		}
+		if (vm->run[i]->exit_reason == KVM_EXIT_HLT)
+			break;
+		if (vm->run[i]->exit_reason != KVM_EXIT_IO) {
+			errno = EINVAL;
+			fprintf(stdout, "unexpected exit %u\n", vm->run[i]->exit_reason);
+			die("KVM_RUN exit");
+		}
+	}
+	if (out && ioctl(vm->vcpu_fd[i], KVM_GET_REGS, out) < 0)
+		die("KVM_GET_REGS");
+}
+
+static struct regs4 query(struct vm *vm, uint32_t leaf, uint32_t ecx)
+{
+	struct kvm_regs r;
+
+	run_until_hlt(vm, 0, CODE_QUERY, leaf, ecx, 0, &r);
+	return (struct regs4){ r.rax, r.rbx, r.rcx, r.rdx };
+}
+
+static uint64_t reason_exits(struct vm *vm, uint32_t reason)
+{
+	struct regs4 r = query(vm, LEAF_REASON64, reason);
+
+	return (uint64_t)r.b << 32 | r.a;
+}
+
+static uint64_t reason_cycles(struct vm *vm, uint32_t reason)
+{
+	struct regs4 r = query(vm, LEAF_CYCLES, reason);
+
+	return (uint64_t)r.b << 32 | r.c;
+}
+
+static uint64_t total_exits(struct vm *vm)
+{
+	struct regs4 r = query(vm, LEAF_TOTAL64, 0);
+
+	return (uint64_t)r.b << 32 | r.a;
+}
+
+static void cpuid_loop(struct vm *vm, int i, unsigned int count)
+{
+	run_until_hlt(vm, i, CODE_LOOP, 0, 0, count, NULL);
+}
+
+static void set_scope(const char *scope)
+{
+	int fd = open("/sys/module/kvm/parameters/exitstats", O_WRONLY);
+
+	if (fd < 0 || write(fd, scope, strlen(scope)) != (ssize_t)strlen(scope))
+		die("write /sys/module/kvm/parameters/exitstats");
+	close(fd);
+}
+
+static int is_undefined(struct regs4 r)
+{
+	return r.a == 0 && r.b == 0 && r.c == 0 && r.d == 0xFFFFFFFF;
+}
+
+static int is_zero(struct regs4 r)
+{
+	return r.a == 0 && r.b == 0 && r.c == 0 && r.d == 0;
+}
+
+static void test_discovery(struct vm *vm)
+{
+	struct regs4 r = query(vm, LEAF_DISCOVERY, 0);
+	char sig[13] = {};
+
+	memcpy(sig, &r.b, 4);
+	memcpy(sig + 4, &r.c, 4);
+	memcpy(sig + 8, &r.d, 4);
+	check(r.a == 1 && !strcmp(sig, "KVMExitStats"),
+	      "discovery: version %u, signature \"%s\"", r.a, sig);
+
+	r = query(vm, LEAF_INFO, 0);
+	check(r.a == v->numbering && r.b == 0 && r.c == v->max_reason && r.d > 0,
+	      "info: numbering %u, scope %u, max reason %#x, TSC %u kHz",
+	      r.a, r.b, r.c, r.d);
+}
+
+static void test_exact_counts(struct vm *vm)
+{
+	uint64_t first, second, c1, c2;
+	struct regs4 a, b;
+
+	first = reason_exits(vm, v->cpuid);
+	second = reason_exits(vm, v->cpuid);
+	check(second - first == 1,
+	      "two 0x4FFFFFF3 queries of reason CPUID differ by 1 (%llu, %llu)",
+	      (unsigned long long)first, (unsigned long long)second);
+
+	a = query(vm, LEAF_EXITS, v->cpuid);
+	b = query(vm, LEAF_EXITS_ALT, v->cpuid);
+	check(b.a - a.a == 1 && a.b == 0 && a.c == 0 && a.d == 0 && b.d == 0,
+	      "0x4FFFFFFE then 0x4FFFFFFD of reason CPUID differ by 1 (%u, %u)",
+	      a.a, b.a);
+
+	c1 = reason_cycles(vm, v->cpuid);
+	cpuid_loop(vm, 0, 100);
+	c2 = reason_cycles(vm, v->cpuid);
+	check(c2 > c1, "cycles of reason CPUID grow (%llu -> %llu)",
+	      (unsigned long long)c1, (unsigned long long)c2);
+
+	a = query(vm, LEAF_TOTALS, 0);
+	cpuid_loop(vm, 0, 100);
+	b = query(vm, LEAF_TOTALS, 0);
+	check(b.a - a.a >= 102 && a.d == 0 &&
+	      ((uint64_t)b.b << 32 | b.c) > ((uint64_t)a.b << 32 | a.c),
+	      "0x4FFFFFFF: exits %u -> %u, cycles %llu -> %llu", a.a, b.a,
+	      (unsigned long long)a.b << 32 | a.c,
+	      (unsigned long long)b.b << 32 | b.c);
+
+	first = reason_exits(vm, v->io);
+	run_until_hlt(vm, 0, CODE_OUTB, 0, 0, 0, NULL);
+	second = reason_exits(vm, v->io);
+	check(second - first == 1, "one OUT is one exit of the I/O reason (%llu -> %llu)",
+	      (unsigned long long)first, (unsigned long long)second);
+
+	first = reason_exits(vm, v->hlt);
+	second = reason_exits(vm, v->hlt);
+	check(second - first == 1, "one query's HLT is one exit of reason HLT");
+}
+
+static void test_reason_classes(struct vm *vm)
+{
+	static const uint32_t leaves[] = { LEAF_EXITS, LEAF_EXITS_ALT,
+					   LEAF_CYCLES, LEAF_REASON64 };
+	unsigned int i, j, bad = 0;
+	struct regs4 r;
+
+	for (i = 0; i < sizeof(v->undefined) / sizeof(v->undefined[0]); i++)
+		for (j = 0; j < 4; j++) {
+			r = query(vm, leaves[j], v->undefined[i]);
+			if (!is_undefined(r)) {
+				printf("# leaf %#x reason %#x: %#x %#x %#x %#x\n",
+				       leaves[j], v->undefined[i], r.a, r.b, r.c, r.d);
+				bad++;
+			}
+		}
+	check(!bad, "undefined reasons answer edx=0xFFFFFFFF, others 0");
+
+	bad = 0;
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++) {
+			r = query(vm, leaves[j], v->not_handled[i]);
+			if (!is_zero(r)) {
+				printf("# leaf %#x reason %#x: %#x %#x %#x %#x\n",
+				       leaves[j], v->not_handled[i], r.a, r.b, r.c, r.d);
+				bad++;
+			}
+		}
+	check(!bad, "defined reasons without a KVM handler answer all zeros");
+
+	r = query(vm, LEAF_REASON64, v->max_reason);
+	check(r.d == 0, "the highest reason %#x is accepted", v->max_reason);
+
+	bad = 0;
+	for (i = 0x4FFFFFF4; i <= 0x4FFFFFFB; i++)
+		bad += !is_zero(query(vm, i, v->cpuid));
+	check(!bad, "reserved leaves 0x4FFFFFF4..0x4FFFFFFB answer all zeros");
+}
+
+/*
+ * The per-reason counts are read one query at a time while the queries
+ * themselves add exits, so their sum lies between the totals read before
+ * and after; the window is small next to the counts after the warm-up.
+ */
+static void test_sum_of_reasons(struct vm *vm)
+{
+	uint64_t before, after, sum = 0;
+	uint32_t reason, slot_count = 0;
+	struct regs4 r;
+
+	cpuid_loop(vm, 0, 2000);
+	before = total_exits(vm);
+	for (reason = 0; reason <= v->max_reason; reason++) {
+		if (v->numbering == 2 && reason == 0x100)
+			reason = 0x400;
+		r = query(vm, LEAF_REASON64, reason);
+		if (r.d)
+			continue;
+		sum += (uint64_t)r.b << 32 | r.a;
+		slot_count++;
+	}
+	after = total_exits(vm);
+	check(before <= sum && sum <= after && before > 2000,
+	      "sum over %u reasons %llu lies within the totals %llu..%llu",
+	      slot_count, (unsigned long long)sum,
+	      (unsigned long long)before, (unsigned long long)after);
+}
+
+struct loop_arg {
+	struct vm *vm;
+	int vcpu;
+	unsigned int count;
+};
+
+static void *loop_thread(void *p)
+{
+	struct loop_arg *arg = p;
+
+	cpuid_loop(arg->vm, arg->vcpu, arg->count);
+	return NULL;
+}
+
+static void test_two_vcpus(unsigned int count)
+{
+	struct loop_arg args[2];
+	pthread_t thread[2];
+	uint64_t before, after;
+	struct vm vm;
+	int i;
+
+	vm_create(&vm, 2, NULL);
+	before = reason_exits(&vm, v->cpuid);
+	for (i = 0; i < 2; i++) {
+		args[i] = (struct loop_arg){ &vm, i, count };
+		pthread_create(&thread[i], NULL, loop_thread, &args[i]);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(thread[i], NULL);
+	after = reason_exits(&vm, v->cpuid);
+	check(after - before == 2ull * count + 1,
+	      "two vCPUs with %u CPUIDs each running at once: %llu exits (expected %llu)",
+	      count, (unsigned long long)(after - before), 2ull * count + 1);
+	vm_destroy(&vm);
+}
+
+static void test_scopes(struct vm *vm, unsigned int count)
+{
+	uint64_t before, after;
+	struct vm other;
+
+	vm_create(&other, 1, NULL);
+	before = reason_exits(vm, v->cpuid);
+	cpuid_loop(&other, 0, count);
+	after = reason_exits(vm, v->cpuid);
+	check(after - before == 1,
+	      "vm scope: another VM's %u CPUIDs are invisible (delta %llu)",
+	      count, (unsigned long long)(after - before));
+
+	set_scope("host");
+	check(query(vm, LEAF_INFO, 0).b == 1, "host scope: 0x4FFFFFF1 ebx = 1");
+	before = reason_exits(vm, v->cpuid);
+	cpuid_loop(&other, 0, count);
+	after = reason_exits(vm, v->cpuid);
+	check(after - before == count + 1ull,
+	      "host scope: another VM's %u CPUIDs are visible (delta %llu)",
+	      count, (unsigned long long)(after - before));
+
+	before = reason_exits(vm, v->cpuid);
+	vm_destroy(&other);
+	after = reason_exits(vm, v->cpuid);
+	check(after - before == 1,
+	      "host scope: a destroyed VM's exits stay in the host totals (delta %llu)",
+	      (unsigned long long)(after - before));
+	set_scope("vm");
+	check(query(vm, LEAF_INFO, 0).b == 0, "back to vm scope: 0x4FFFFFF1 ebx = 0");
+}
+
+static void test_off(void)
+{
+	struct {
+		struct kvm_cpuid2 head;
+		struct kvm_cpuid_entry2 entries[2];
+	} cpuid = {
+		.head.nent = 2,
+		.entries = {
+			{ .function = LEAF_DISCOVERY, .eax = 0x11111111,
+			  .ebx = 0x22222222, .ecx = 0x33333333, .edx = 0x44444444 },
+			{ .function = LEAF_TOTALS, .eax = 0x55555555 },
+		},
+	};
+	uint64_t before, after;
+	struct regs4 r;
+	struct vm vm;
+	int i, fd;
+
+	vm_create(&vm, 1, &cpuid.head);
+	r = query(&vm, LEAF_DISCOVERY, 0);
+	check(r.b == 0x454d564b, "on: our answer comes before the VMM's CPUID table");
+
+	before = reason_exits(&vm, v->cpuid);
+	set_scope("off");
+	r = query(&vm, LEAF_DISCOVERY, 0);
+	check(r.a == 0x11111111 && r.b == 0x22222222 && r.c == 0x33333333 &&
+	      r.d == 0x44444444, "off: 0x4FFFFFF0 answers the VMM's table like stock KVM");
+	r = query(&vm, LEAF_TOTALS, 0);
+	check(r.a == 0x55555555, "off: 0x4FFFFFFF answers the VMM's table like stock KVM");
+	for (i = 0; i < 10; i++)
+		query(&vm, LEAF_REASON64, v->cpuid);
+	set_scope("vm");
+	after = reason_exits(&vm, v->cpuid);
+	check(after - before == 1, "exits while off are not counted (delta %llu)",
+	      (unsigned long long)(after - before));
+	vm_destroy(&vm);
+
+	fd = open("/sys/module/kvm/parameters/exitstats", O_WRONLY);
+	check(fd >= 0 && write(fd, "bogus", 5) < 0 && errno == EINVAL,
+	      "kvm.exitstats rejects an unknown value");
+	close(fd);
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void test_fuzz(struct vm *vm, unsigned int count)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < count; i++) {
+		uint32_t leaf = 0x4FFFFFF0u + xorshift(&seed) % 16;
+		uint32_t ecx = xorshift(&seed);
+		struct regs4 r;
+
+		if (i & 1)
+			ecx %= v->max_reason + 16;
+		r = query(vm, leaf, ecx);
+		switch (leaf) {
+		case LEAF_EXITS: case LEAF_EXITS_ALT: case LEAF_CYCLES: case LEAF_REASON64:
+			if (r.d && !is_undefined(r))
+				bad++;
+			break;
+		case LEAF_DISCOVERY:
+			if (r.a != 1 || r.b != 0x454d564b)
+				bad++;
+			break;
+		case LEAF_INFO: case LEAF_TOTAL64: case LEAF_TOTALS:
+			if (r.d && leaf != LEAF_INFO)
+				bad++;
+			break;
+		default:
+			if (!is_zero(r))
+				bad++;
+		}
+	}
+	check(!bad, "%u queries with random ecx on every leaf answer consistently (%u bad)",
+	      count, bad);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int count = argc > 2 ? strtoul(argv[2], NULL, 0) : 2000;
+	struct vm idle, vm;
+	unsigned int i;
+
+	for (i = 0; argc > 1 && i < sizeof(vendors) / sizeof(vendors[0]); i++)
+		if (!strcmp(argv[1], vendors[i].name))
+			v = &vendors[i];
+	if (!v) {
+		fprintf(stderr, "usage: %s vmx|svm [loop-count]\n", argv[0]);
+		return 2;
+	}
+	kvm_fd = open("/dev/kvm", O_RDWR);
+	if (kvm_fd < 0)
+		die("/dev/kvm");
+
+	/*
+	 * Keep one VM for the whole run so KVM's own static keys do not flip
+	 * as VMs come and go (a live-patching race of multi-threaded TCG).
+	 */
+	vm_create(&idle, 1, NULL);
+	vm_create(&vm, 1, NULL);
+
+	test_discovery(&vm);
+	test_exact_counts(&vm);
+	test_reason_classes(&vm);
+	test_sum_of_reasons(&vm);
+	test_two_vcpus(count);
+	test_scopes(&vm, count);
+	test_off();
+	test_fuzz(&vm, 2 * count);
+
+	vm_destroy(&vm);
+	vm_destroy(&idle);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

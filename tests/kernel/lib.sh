@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# Shared helpers of the kernel-side tests: which Debian kernel of a series
+# is installed, its image for the emulated host, and where things go.
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build_root=${KES_BUILD_DIR:-$top/build/kernel}
+test_cache=${KES_TEST_CACHE:-/var/cache/kvm-exitstats-tests}
+
+log() {
+	echo "[$(date +%T)] $*" >&2
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# The newest installed Debian headers of a series, as a kernel release.
+kernel_release_of_series() {
+	local series=$1 dir kver
+	for dir in $(ls -d /usr/src/linux-headers-"$series".*-amd64 2>/dev/null | sort -rV); do
+		kver=${dir#/usr/src/linux-headers-}
+		[ -d "/lib/modules/$kver/build" ] && { echo "$kver"; return 0; }
+	done
+	return 1
+}
+
+# Unpacks linux-image-KVER (never installed) and prints its directory.
+kernel_image_dir() {
+	local kver=$1 dir=$test_cache/image/$kver
+	if [ ! -f "$dir/.complete" ]; then
+		mkdir -p "$test_cache/debs"
+		(cd "$test_cache/debs" && apt-get download -q "linux-image-$kver" >/dev/null 2>&1) ||
+			fail "cannot download linux-image-$kver"
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		dpkg -x "$test_cache/debs/linux-image-${kver}_"*.deb "$dir"
+		touch "$dir/.complete"
+	fi
+	echo "$dir"
+}
+
+# Builds the modules for KVER with the product's build script, once per
+# content of src-kvm/ and dkms.conf; prints the directory with the .ko files.
+patched_modules_dir() {
+	local kver=$1 dir stamp
+	dir=$build_root/$kver
+	stamp=$(cd "$top" && cat dkms.conf $(find src-kvm -type f | sort) | sha256sum | cut -c1-16)
+	if [ ! -f "$dir/.stamp" ] || [ "$(cat "$dir/.stamp")" != "$stamp" ]; then
+		rm -rf "$dir"
+		"$top/src-kvm/build.sh" "$kver" "$dir" >&2 || fail "build.sh $kver failed"
+		echo "$stamp" >"$dir/.stamp"
+	fi
+	echo "$dir"
+}
+
+# Copies a module from a kernel image, decompressed for busybox insmod.
+copy_stock_module() {
+	local image=$1 kver=$2 path=$3 dest=$4 f
+	f=$(ls "$image/lib/modules/$kver/kernel/$path".ko* 2>/dev/null | head -n1)
+	[ -n "$f" ] || fail "$path not found in linux-image-$kver"
+	case "$f" in
+	*.xz) xz -dc "$f" >"$dest/$(basename "$path").ko" ;;
+	*.zst) zstd -qdc "$f" >"$dest/$(basename "$path").ko" ;;
+	*) cp "$f" "$dest/" ;;
+	esac
+}

@@ -1,0 +1,118 @@
+#!/bin/bash
+# Boots a Debian kernel of SERIES in an emulator with the rebuilt KVM modules
+# loaded and runs tests/kernel/l1test.c in it against real-mode L2 guests.
+#
+# usage: run-emulated.sh SERIES amd|intel [LOOP_COUNT]
+#   amd:   QEMU TCG (-cpu max, SVM) runs kvm.ko + kvm-amd.ko
+#   intel: Bochs (VMX) runs kvm.ko + kvm-intel.ko
+# Exits non-zero when a check fails or the kernel logs WARNING/BUG/Oops.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+series=${1:?usage: run-emulated.sh SERIES amd|intel [LOOP_COUNT]}
+vendor=${2:?usage: run-emulated.sh SERIES amd|intel [LOOP_COUNT]}
+count=${3:-2000}
+case $vendor in
+amd) arch=svm ;;
+intel) arch=vmx ;;
+*) fail "vendor must be amd or intel" ;;
+esac
+
+kver=$(kernel_release_of_series "$series") ||
+	fail "no linux-headers for Linux $series installed"
+image=$(kernel_image_dir "$kver")
+modules=$(patched_modules_dir "$kver")
+work=$(mktemp -d "${TMPDIR:-/tmp}/kes-emu.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+gcc -static -O2 -Wall -Wextra -Werror -pthread -o "$work/l1test" "$top/tests/kernel/l1test.c"
+
+root=$work/root
+mkdir -p "$root"/{bin,dev,proc,sys,lib/kes}
+cp /bin/busybox "$root/bin/busybox"
+cp "$work/l1test" "$root/bin/"
+copy_stock_module "$image" "$kver" virt/lib/irqbypass "$root/lib/kes"
+cp "$modules/kvm.ko" "$root/lib/kes/"
+if [ "$vendor" = amd ]; then
+	copy_stock_module "$image" "$kver" drivers/crypto/ccp/ccp "$root/lib/kes"
+	cp "$modules/kvm-amd.ko" "$root/lib/kes/"
+	vendor_modules="ccp kvm-amd"
+else
+	cp "$modules/kvm-intel.ko" "$root/lib/kes/"
+	vendor_modules="kvm-intel"
+fi
+
+cat >"$root/init" <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+echo KES-BEGIN
+for m in irqbypass kvm $vendor_modules; do
+	insmod /lib/kes/\$m.ko || echo "not ok - insmod \$m"
+done
+echo "# kvm version \$(cat /sys/module/kvm/version), exitstats=\$(cat /sys/module/kvm/parameters/exitstats)"
+/bin/l1test $arch $count
+echo "KES-RC \$?"
+dmesg | grep -E 'WARNING|BUG|Oops|Call Trace|general protection' && echo "KES-DMESG-BAD"
+echo KES-END
+sleep 3
+poweroff -f
+EOF
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+
+serial=$work/serial.log
+start=$(date +%s)
+if [ "$vendor" = amd ]; then
+	log "QEMU TCG (AMD SVM) boots $kver with the rebuilt kvm + kvm-amd"
+	timeout 600 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G -nographic \
+		-no-reboot -kernel "$image/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 panic=-1 quiet" >"$serial" 2>&1 </dev/null || true
+else
+	log "Bochs (Intel VMX) boots $kver with the rebuilt kvm + kvm-intel"
+	iso=$work/iso
+	mkdir -p "$iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
+	cp "$image/boot/vmlinuz-$kver" "$iso/isolinux/vmlinuz"
+	cp "$work/initrd.gz" "$iso/isolinux/initrd.gz"
+	cat >"$iso/isolinux/isolinux.cfg" <<EOF
+default l1
+prompt 0
+label l1
+  kernel vmlinuz
+  append initrd=initrd.gz console=ttyS0,115200 panic=-1 quiet
+EOF
+	xorriso -as mkisofs -quiet -o "$work/boot.iso" -b isolinux/isolinux.bin \
+		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iso" 2>/dev/null
+	cat >"$work/bochsrc" <<EOF
+megs: 1024
+cpu: model=corei7_haswell_4770, count=1, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=1
+clock: sync=none
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+pci: enabled=1, chipset=i440fx
+ata0-master: type=cdrom, path=$work/boot.iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$serial
+display_library: rfb, options="timeout=0"
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+speaker: enabled=0
+mouse: enabled=0
+log: $work/bochs.log
+EOF
+	echo c >"$work/bochs.rc"
+	timeout 900 bochs-bin -q -f "$work/bochsrc" -rc "$work/bochs.rc" >"$work/bochs.out" 2>&1 </dev/null || true
+fi
+elapsed=$(( $(date +%s) - start ))
+
+sed -n '/KES-BEGIN/,/KES-END/p' "$serial" | tr -d '\r' | grep -v '^KES-' || true
+if ! grep -q KES-END "$serial"; then
+	tail -n 40 "$serial" >&2
+	[ "$vendor" = intel ] && tail -n 20 "$work/bochs.out" >&2
+	fail "$series/$vendor: the emulated host did not finish the test ($elapsed s)"
+fi
+grep -q KES-DMESG-BAD "$serial" && fail "$series/$vendor: the emulated host logged a kernel warning"
+grep -q 'KES-RC 0' "$serial" || fail "$series/$vendor: l1test reported failures"
+log "PASS $series/$vendor ($kver) in $elapsed s"
