@@ -73,7 +73,7 @@ kernel_debian=$(sed -n 's/.*Debian \([^ ]*\) .*/\1/p' \
 	"$headers"/include/generated/compile.h 2>/dev/null | head -n1 || true)
 
 [ -f "$here/hooks/$series.patch" ] ||
-	die "Linux $series ($kver) is not supported; supported series: $(cd "$here/hooks" && ls ./*.patch | sed 's|^\./||; s|\.patch$||' | tr '\n' ' ')"
+	die "Linux $series ($kver) is not supported; supported series: $(cd "$here/hooks" && ls ./*.patch | sed 's|^\./||; s|\.patch$||' | paste -sd' ')"
 
 is_full_tree() {
 	[ -f "$1/arch/x86/kvm/x86.c" ] && [ -f "$1/virt/kvm/kvm_main.c" ]
@@ -156,9 +156,9 @@ if [ "$source_version" != "$kernel_version" ] ||
    { [ -n "$source_debian" ] && [ -n "$kernel_debian" ] && [ "$source_debian" != "$kernel_debian" ]; }; then
 	want="Linux $kernel_version${kernel_debian:+ ($kernel_debian)}"
 	have="Linux $source_version${source_debian:+ ($source_debian)}"
-	fix="install the source of $want"
-	[ -n "$source_debian" ] && [ -n "$kernel_debian" ] &&
-		fix="install linux-source-$series=$kernel_debian"
+	fix="install linux-source-$series${kernel_debian:+ version $kernel_debian}"
+	[ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ] &&
+		fix="point KVM_EXITSTATS_KERNEL_SOURCE at the source of $want, or unset it to use linux-source-$series"
 	die "$source_desc is $have but kernel $kver is $want: $fix"
 fi
 

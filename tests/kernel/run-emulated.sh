@@ -49,6 +49,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs dev /dev
 echo KES-BEGIN
+# Warnings of the emulated machine's own boot are not ours: report, then clear.
+dmesg -c | grep -E 'WARNING|BUG|Oops' | sed 's/^/# before KVM was loaded: /'
 for m in irqbypass kvm $vendor_modules; do
 	insmod /lib/kes/\$m.ko || echo "not ok - insmod \$m"
 done

@@ -1,0 +1,141 @@
+#!/bin/bash
+# Builds the modules for every installed Debian series from the real
+# linux-source and linux-headers packages, and checks what a user relies on:
+# the modules are drop-in replacements of Debian's, DKMS builds and installs
+# them with one command, checkpatch is clean, and every failure of build.sh
+# names its fix and leaves the output directory alone.
+#
+# usage: build-test.sh SERIES...
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -gt 0 ] || set -- 6.1 6.12
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+passed=0
+failed=0
+
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok - $what"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $what"
+		failed=$((failed + 1))
+	fi
+}
+
+modinfo_field() {
+	modinfo -F "$2" "$1" | sort | tr '\n' ' '
+}
+
+same_interface_as_stock() {
+	local ours=$1 stock=$2
+	[ "$(modinfo_field "$ours" vermagic)" = "$(modinfo_field "$stock" vermagic)" ] &&
+	[ "$(modinfo_field "$ours" depends)" = "$(modinfo_field "$stock" depends)" ] &&
+	diff <(modinfo -F parm "$stock" | cut -d: -f1 | sort) \
+	     <(modinfo -F parm "$ours" | cut -d: -f1 | grep -vx exitstats | sort) >/dev/null
+}
+
+exported_symbols_kept() {
+	local ours=$1 stock=$2
+	diff <(nm "$stock" | awk '$3 ~ /^__ksymtab_/ {print $3}' | sort) \
+	     <(nm "$ours" | awk '$3 ~ /^__ksymtab_/ {print $3}' | grep -v exitstats | sort) >/dev/null
+}
+
+stock_module() {
+	local image=$1 kver=$2 name=$3 dest=$4
+	copy_stock_module "$image" "$kver" "arch/x86/kvm/$name" "$dest"
+	echo "$dest/$name.ko"
+}
+
+fails_with() {
+	local pattern=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		echo "# unexpectedly succeeded: $*"
+		return 1
+	fi
+	echo "$out" | sed 's/^/# /'
+	echo "$out" | grep -q -- "$pattern"
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kes-build-test.XXXXXX")
+trap 'rm -rf "$work"; rm -rf /lib/modules/0.0.0-kes-fake' EXIT
+
+for series in "$@"; do
+	kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series"
+	log "building for $kver"
+	start=$(date +%s.%N)
+	rm -rf "$build_root/$kver"
+	mods=$(patched_modules_dir "$kver")
+	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	echo "# build.sh $kver: $(printf '%.1f' "$secs") s"
+	image=$(kernel_image_dir "$kver")
+	mkdir -p "$work/stock-$kver"
+	for m in kvm kvm-intel kvm-amd; do
+		stock=$(stock_module "$image" "$kver" "$m" "$work/stock-$kver")
+		check "$kver $m.ko has version $version" \
+			test "$(modinfo -F version "$mods/$m.ko")" = "$version"
+		check "$kver $m.ko matches Debian's in vermagic, dependencies and parameters" \
+			same_interface_as_stock "$mods/$m.ko" "$stock"
+		check "$kver $m.ko exports every symbol Debian's does" \
+			exported_symbols_kept "$mods/$m.ko" "$stock"
+	done
+	check "$kver kvm.ko has the exitstats parameter" \
+		sh -c "modinfo -F parm '$mods/kvm.ko' | grep -q '^exitstats:'"
+
+	lines=$(grep -c '^+[^+]' "$top/src-kvm/hooks/$series.patch")
+	files=$(grep -c '^diff ' "$top/src-kvm/hooks/$series.patch")
+	echo "# hooks into existing KVM files for $series: $lines added lines in $files files"
+	check "$series hooks touch only arch/x86/kvm and virt/kvm" \
+		sh -c "! grep '^+++ ' '$top/src-kvm/hooks/$series.patch' | grep -v ' b/arch/x86/kvm/\| b/virt/kvm/'"
+done
+
+# checkpatch.pl from the real kernel source judges the new files and hooks.
+series=${1}
+tarball=$(ls /usr/src/linux-source-"$series".tar.* | head -n1)
+top_dir=$(tar -tf "$tarball" 2>/dev/null | head -n1 | cut -d/ -f1 || true)
+tar -xf "$tarball" -C "$work" "$top_dir/scripts/checkpatch.pl" "$top_dir/scripts/spelling.txt" \
+	"$top_dir/scripts/const_structs.checkpatch"
+checkpatch=$work/$top_dir/scripts/checkpatch.pl
+for f in "$top"/src-kvm/*.[ch] "$top"/src-kvm/*/*.c; do
+	check "checkpatch: ${f#"$top"/}" sh -c "'$checkpatch' --no-tree --quiet -f '$f' >'$work/cp.log' 2>&1 || { cat '$work/cp.log'; false; }"
+done
+for p in "$top"/src-kvm/hooks/*.patch; do
+	check "checkpatch: ${p#"$top"/}" sh -c "'$checkpatch' --no-tree --quiet '$p' >'$work/cp.log' 2>&1 || { cat '$work/cp.log'; false; }"
+done
+
+# Failures name the package or path that fixes them and leave OUTDIR alone.
+kver=$(kernel_release_of_series "$1")
+mkdir -p "$work/out"
+echo previous >"$work/out/kvm.ko"
+check "missing headers name the headers package" \
+	fails_with "install linux-headers-0.0.0-none" "$top/src-kvm/build.sh" 0.0.0-none "$work/out"
+check "a missing source override is named" \
+	fails_with "KVM_EXITSTATS_KERNEL_SOURCE=/nonexistent does not exist" \
+	env KVM_EXITSTATS_KERNEL_SOURCE=/nonexistent "$top/src-kvm/build.sh" "$kver" "$work/out"
+other=6.12
+[ "$1" = 6.12 ] && other=6.1
+other_tarball=$(ls /usr/src/linux-source-"$other".tar.* 2>/dev/null | head -n1 || true)
+if [ -n "$other_tarball" ]; then
+	check "source of another version is refused, naming both versions" \
+		fails_with "is Linux $other\..* but kernel $kver is Linux $1\." \
+		env KVM_EXITSTATS_KERNEL_SOURCE="$other_tarball" "$top/src-kvm/build.sh" "$kver" "$work/out"
+fi
+mkdir -p /lib/modules/0.0.0-kes-fake/build
+printf 'kernelversion:\n\t@echo 5.10.0\n' >/lib/modules/0.0.0-kes-fake/build/Makefile
+check "an unsupported series is named with the supported ones" \
+	fails_with "Linux 5.10 (0.0.0-kes-fake) is not supported; supported series: 6.1 6.12" \
+	"$top/src-kvm/build.sh" 0.0.0-kes-fake "$work/out"
+check "failed builds leave the output directory as it was" \
+	sh -c "[ \"\$(ls '$work/out')\" = kvm.ko ] && grep -qx previous '$work/out/kvm.ko'"
+cached=$(ls -d /var/cache/kvm-exitstats/linux-source-"$1".tar.*-* | head -n1)
+check "a source directory given by KVM_EXITSTATS_KERNEL_SOURCE builds" \
+	env KVM_EXITSTATS_KERNEL_SOURCE="$cached" "$top/src-kvm/build.sh" "$kver" "$work/out-dir"
+check "a second build of the same source does not extract it again" \
+	sh -c "! '$top/src-kvm/build.sh' '$kver' '$work/out-again' 2>&1 | grep extracting"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
