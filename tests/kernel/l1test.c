@@ -8,23 +8,10 @@
  * Prints one "ok"/"not ok" line per check and a closing
  * "N passed, N failed" line; exits non-zero on any failure.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#define GUEST_MEM_SIZE	0x10000
-#define CODE_QUERY	0x1000	/* cpuid; hlt */
-#define CODE_LOOP	0x1100	/* si times cpuid(0); hlt */
-#define CODE_OUTB	0x1200	/* out 0x80, al; hlt */
+#include "l2vm.h"
 
 #define LEAF_DISCOVERY	0x4FFFFFF0u
 #define LEAF_INFO	0x4FFFFFF1u
@@ -56,7 +43,7 @@ static const struct vendor vendors[] = {
 };
 
 static const struct vendor *v;
-static int kvm_fd, passed, failed;
+static int passed, failed;
 
 static void check(int ok, const char *fmt, ...)
 {
@@ -72,110 +59,6 @@ static void check(int ok, const char *fmt, ...)
 		passed++;
 	else
 		failed++;
-}
-
-static void die(const char *what)
-{
-	printf("not ok - fatal: %s: %s\n", what, strerror(errno));
-	printf("%d passed, %d failed\n", passed, failed + 1);
-	exit(1);
-}
-
-struct vm {
-	int fd;
-	uint8_t *mem;
-	int nr_vcpus;
-	int vcpu_fd[2];
-	struct kvm_run *run[2];
-};
-
-static const uint8_t guest_code[][9] = {
-	{ 0x0f, 0xa2, 0xf4 },
-	{ 0x66, 0x31, 0xc0, 0x0f, 0xa2, 0x4e, 0x75, 0xf8, 0xf4 },
-	{ 0xe6, 0x80, 0xf4 },
-};
-
-static void vm_create(struct vm *vm, int nr_vcpus, const struct kvm_cpuid2 *cpuid)
-{
-	struct kvm_userspace_memory_region region = {
-		.memory_size = GUEST_MEM_SIZE,
-	};
-	long run_size;
-	int i;
-
-	vm->fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->fd < 0)
-		die("KVM_CREATE_VM");
-	vm->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (vm->mem == MAP_FAILED)
-		die("mmap");
-	memcpy(vm->mem + CODE_QUERY, guest_code[0], sizeof(guest_code[0]));
-	memcpy(vm->mem + CODE_LOOP, guest_code[1], sizeof(guest_code[1]));
-	memcpy(vm->mem + CODE_OUTB, guest_code[2], sizeof(guest_code[2]));
-	region.userspace_addr = (uintptr_t)vm->mem;
-	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		die("KVM_SET_USER_MEMORY_REGION");
-
-	run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	vm->nr_vcpus = nr_vcpus;
-	for (i = 0; i < nr_vcpus; i++) {
-		struct kvm_sregs sregs;
-
-		vm->vcpu_fd[i] = ioctl(vm->fd, KVM_CREATE_VCPU, i);
-		if (vm->vcpu_fd[i] < 0)
-			die("KVM_CREATE_VCPU");
-		vm->run[i] = mmap(NULL, run_size, PROT_READ | PROT_WRITE,
-				  MAP_SHARED, vm->vcpu_fd[i], 0);
-		if (vm->run[i] == MAP_FAILED)
-			die("mmap kvm_run");
-		if (cpuid && ioctl(vm->vcpu_fd[i], KVM_SET_CPUID2, cpuid) < 0)
-			die("KVM_SET_CPUID2");
-		if (ioctl(vm->vcpu_fd[i], KVM_GET_SREGS, &sregs) < 0)
-			die("KVM_GET_SREGS");
-		sregs.cs.base = 0;
-		sregs.cs.selector = 0;
-		if (ioctl(vm->vcpu_fd[i], KVM_SET_SREGS, &sregs) < 0)
-			die("KVM_SET_SREGS");
-	}
-}
-
-static void vm_destroy(struct vm *vm)
-{
-	int i;
-
-	for (i = 0; i < vm->nr_vcpus; i++)
-		close(vm->vcpu_fd[i]);
-	close(vm->fd);
-	munmap(vm->mem, GUEST_MEM_SIZE);
-}
-
-/* Runs the guest from @rip until it halts; I/O exits are completed. */
-static void run_until_hlt(struct vm *vm, int i, uint64_t rip,
-			  uint64_t rax, uint64_t rcx, uint64_t rsi,
-			  struct kvm_regs *out)
-{
-	struct kvm_regs regs = { .rip = rip, .rax = rax, .rcx = rcx,
-				 .rsi = rsi, .rflags = 2 };
-
-	if (ioctl(vm->vcpu_fd[i], KVM_SET_REGS, &regs) < 0)
-		die("KVM_SET_REGS");
-	for (;;) {
-		if (ioctl(vm->vcpu_fd[i], KVM_RUN, 0) < 0) {
-			if (errno == EINTR)
-				continue;
-			die("KVM_RUN");
-		}
-		if (vm->run[i]->exit_reason == KVM_EXIT_HLT)
-			break;
-		if (vm->run[i]->exit_reason != KVM_EXIT_IO) {
-			errno = EINVAL;
-			fprintf(stdout, "unexpected exit %u\n", vm->run[i]->exit_reason);
-			die("KVM_RUN exit");
-		}
-	}
-	if (out && ioctl(vm->vcpu_fd[i], KVM_GET_REGS, out) < 0)
-		die("KVM_GET_REGS");
 }
 
 static struct regs4 query(struct vm *vm, uint32_t leaf, uint32_t ecx)
@@ -205,11 +88,6 @@ static uint64_t total_exits(struct vm *vm)
 	struct regs4 r = query(vm, LEAF_TOTAL64, 0);
 
 	return (uint64_t)r.b << 32 | r.a;
-}
-
-static void cpuid_loop(struct vm *vm, int i, unsigned int count)
-{
-	run_until_hlt(vm, i, CODE_LOOP, 0, 0, count, NULL);
 }
 
 static void set_scope(const char *scope)
@@ -527,9 +405,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s vmx|svm [loop-count]\n", argv[0]);
 		return 2;
 	}
-	kvm_fd = open("/dev/kvm", O_RDWR);
-	if (kvm_fd < 0)
-		die("/dev/kvm");
+	kvm_open();
 
 	/*
 	 * Keep one VM for the whole run so KVM's own static keys do not flip

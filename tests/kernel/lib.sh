@@ -65,3 +65,34 @@ copy_stock_module() {
 	*) cp "$f" "$dest/" ;;
 	esac
 }
+
+# A busybox root for the emulated host with Debian's irqbypass and ccp
+# modules (kvm-amd needs ccp even without a CCP device) in /lib/kes.
+l1_base_root() {
+	local root=$1 image=$2 kver=$3
+	mkdir -p "$root"/{bin,dev,proc,sys,lib/kes}
+	cp /bin/busybox "$root/bin/busybox"
+	copy_stock_module "$image" "$kver" virt/lib/irqbypass "$root/lib/kes"
+	copy_stock_module "$image" "$kver" drivers/crypto/ccp/ccp "$root/lib/kes"
+}
+
+pack_initrd() {
+	local root=$1 out=$2
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+}
+
+# Boots KERNEL with INITRD under QEMU TCG with AMD SVM; serial to LOG.
+boot_qemu() {
+	local kernel=$1 initrd=$2 log=$3
+	shift 3
+	timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1G -nographic \
+		-no-reboot -kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet" "$@" >"$log" 2>&1 </dev/null || true
+}
+
+# Statically linked helper programs that run in the emulated host.
+build_l1_program() {
+	local src=$1 out=$2
+	gcc -static -O2 -Wall -Wextra -Werror -pthread -I "$top/tests/kernel" -o "$out" "$src"
+}

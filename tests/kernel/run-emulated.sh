@@ -25,16 +25,13 @@ modules=$(patched_modules_dir "$kver")
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-emu.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-gcc -static -O2 -Wall -Wextra -Werror -pthread -o "$work/l1test" "$top/tests/kernel/l1test.c"
+build_l1_program "$top/tests/kernel/l1test.c" "$work/l1test"
 
 root=$work/root
-mkdir -p "$root"/{bin,dev,proc,sys,lib/kes}
-cp /bin/busybox "$root/bin/busybox"
+l1_base_root "$root" "$image" "$kver"
 cp "$work/l1test" "$root/bin/"
-copy_stock_module "$image" "$kver" virt/lib/irqbypass "$root/lib/kes"
 cp "$modules/kvm.ko" "$root/lib/kes/"
 if [ "$vendor" = amd ]; then
-	copy_stock_module "$image" "$kver" drivers/crypto/ccp/ccp "$root/lib/kes"
 	cp "$modules/kvm-amd.ko" "$root/lib/kes/"
 	vendor_modules="ccp kvm-amd"
 else
@@ -62,16 +59,13 @@ echo KES-END
 sleep 3
 poweroff -f
 EOF
-chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+pack_initrd "$root" "$work/initrd.gz"
 
 serial=$work/serial.log
 start=$(date +%s)
 if [ "$vendor" = amd ]; then
 	log "QEMU TCG (AMD SVM) boots $kver with the rebuilt kvm + kvm-amd"
-	timeout 600 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G -nographic \
-		-no-reboot -kernel "$image/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet" >"$serial" 2>&1 </dev/null || true
+	boot_qemu "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$serial" -smp 2
 else
 	log "Bochs (Intel VMX) boots $kver with the rebuilt kvm + kvm-intel"
 	iso=$work/iso

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Benchmark (not a test): the cost of a CPUID round trip through the rebuilt
+# KVM without the statistics, and with ours under exitstats=vm, host and off.
+# QEMU runs the emulated host with -icount shift=0,sleep=off, so its TSC
+# counts executed instructions and the figures are path lengths, free of
+# noise from this machine.
+#
+# usage: bench/exit-overhead/run.sh [SERIES] [ROUND_TRIPS]
+set -euo pipefail
+. "$(dirname "$0")/../../tests/kernel/lib.sh"
+
+series=${1:-6.12}
+count=${2:-20000}
+kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series"
+image=$(kernel_image_dir "$kver")
+ours=$(patched_modules_dir "$kver")
+stock=$build_root/$kver-unpatched
+if [ ! -f "$stock/kvm.ko" ]; then
+	log "building the same modules without the statistics"
+	KVM_EXITSTATS_UNPATCHED=1 "$top/src-kvm/build.sh" "$kver" "$stock" >&2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kes-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+l1_base_root "$root" "$image" "$kver"
+mkdir -p "$root/lib/stock" "$root/lib/ours"
+cp "$stock/kvm.ko" "$stock/kvm-amd.ko" "$root/lib/stock/"
+cp "$ours/kvm.ko" "$ours/kvm-amd.ko" "$root/lib/ours/"
+build_l1_program "$top/bench/exit-overhead/roundtrip.c" "$root/bin/roundtrip"
+cat >"$root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+insmod /lib/kes/irqbypass.ko
+insmod /lib/kes/ccp.ko
+insmod /lib/stock/kvm.ko && insmod /lib/stock/kvm-amd.ko
+roundtrip rebuilt-without-statistics $count
+rmmod kvm_amd kvm
+insmod /lib/ours/kvm.ko && insmod /lib/ours/kvm-amd.ko
+for scope in vm host off; do
+	echo \$scope >/sys/module/kvm/parameters/exitstats
+	roundtrip exitstats=\$scope $count
+done
+echo BENCH-END
+poweroff -f
+INIT
+pack_initrd "$root" "$work/initrd.gz"
+
+log "booting $kver under QEMU TCG with -icount shift=0,sleep=off"
+boot_qemu "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$work/serial.log" \
+	-smp 1 -icount shift=0,sleep=off
+tr -d '\r' <"$work/serial.log" | grep '^# \|^RESULT' || true
+grep -q BENCH-END "$work/serial.log" || { tail -n 30 "$work/serial.log"; fail "the benchmark did not finish"; }
+
+tr -d '\r' <"$work/serial.log" | awk -v kver="$kver" '
+/^RESULT/ { cost[$2] = $3; order[n++] = $2 }
+END {
+	base = cost["rebuilt-without-statistics"]
+	printf "\nCPUID round trip on %s, cycles of the emulated host (path length):\n", kver
+	for (i = 0; i < n; i++) {
+		label = order[i]
+		target = label == "exitstats=off" ? 1.005 : 1.02
+		if (label == "rebuilt-without-statistics")
+			printf "  %-28s %10.1f\n", label, cost[label]
+		else
+			printf "  %-28s %10.1f  ratio %.4f (target <= %.3f: %s)\n", label, cost[label],
+			       cost[label] / base, target, cost[label] / base <= target ? "met" : "MISSED"
+	}
+}'
