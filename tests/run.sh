@@ -1,0 +1,43 @@
+#!/bin/bash
+# Runs every test of kvm-exitstats (as root: the kernel-side tests install
+# DKMS modules for the installed kernel headers and boot emulators).
+# Install what they need first with scripts/install-build-deps.sh.
+#
+# usage: tests/run.sh
+# The last line reads "N passed, N failed", counting test suites.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+passed=0
+failed=0
+failed_names=()
+
+suite() {
+	local name=$1 start rc
+	shift
+	echo "=== $name"
+	start=$(date +%s)
+	"$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "=== $name: PASS ($(($(date +%s) - start)) s)"
+	else
+		failed=$((failed + 1))
+		failed_names+=("$name")
+		echo "=== $name: FAIL ($(($(date +%s) - start)) s)"
+	fi
+}
+
+[ "$(id -u)" -eq 0 ] || { echo "tests/run.sh must run as root" >&2; exit 2; }
+
+suite "kernel modules build for 6.1 and 6.12" "$top/tests/kernel/build-test.sh" 6.1 6.12
+suite "DKMS builds and installs the modules" "$top/tests/kernel/dkms-test.sh" 6.1 6.12
+suite "6.12 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12 amd
+suite "6.1 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.1 amd
+suite "6.12 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.12 intel
+suite "6.1 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.1 intel
+
+[ $failed -eq 0 ] || echo "failed: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
