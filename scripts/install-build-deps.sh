@@ -20,7 +20,9 @@ packages=(
 # The headers package whose version is the source package's version.
 headers_for() {
 	local series=$1 version=$2 p
-	for p in $(apt-cache pkgnames "linux-headers-$series." | grep -E -- '-amd64$' | sort -rV); do
+	# The generic amd64 flavour only: not -rt-amd64, not -cloud-amd64.
+	for p in $(apt-cache pkgnames "linux-headers-$series." |
+		   grep -E "^linux-headers-${series//./\\.}\.[^-]*(-[0-9]+)?-amd64\$" | sort -rV); do
 		if [ "$(apt-cache show --no-all-versions "$p" | sed -n 's/^Version: //p')" = "$version" ]; then
 			echo "$p"
 			return 0

@@ -18,7 +18,8 @@ fail() {
 # The newest installed Debian headers of a series, as a kernel release.
 kernel_release_of_series() {
 	local series=$1 dir kver
-	for dir in $(ls -d /usr/src/linux-headers-"$series".*-amd64 2>/dev/null | sort -rV); do
+	for dir in $(ls -d /usr/src/linux-headers-"$series".*-amd64 2>/dev/null |
+		     grep -E "/linux-headers-${series//./\\.}\.[^-]*(-[0-9]+)?-amd64\$" | sort -rV); do
 		kver=${dir#/usr/src/linux-headers-}
 		[ -d "/lib/modules/$kver/build" ] && { echo "$kver"; return 0; }
 	done
