@@ -1,0 +1,39 @@
+// The kvm-exitstats command, independent of where CPUID, time and child
+// processes come from, so tests can run it against a model hypervisor.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "kvm_exitstats/cpuid.hpp"
+
+namespace kvm_exitstats::cli {
+
+// Exit codes besides those of `run`, which passes the command's through.
+enum ExitCode : int {
+    exit_ok = 0,
+    exit_error = 1,
+    exit_usage = 2,
+    exit_not_a_guest = 3,
+    exit_no_interface = 4,
+    exit_interface_gone = 5,
+};
+
+struct Environment {
+    CpuidSource& cpuid;
+    std::ostream& out;
+    std::ostream& err;
+    bool out_is_terminal = false;
+    std::function<double()> now_seconds;
+    // Sleeps up to the given time; returns early when interrupted.
+    std::function<void(double)> sleep_seconds;
+    std::function<bool()> interrupted;
+    // Runs a command and returns its exit status as a shell reports it.
+    std::function<int(const std::vector<std::string>&)> run_command;
+};
+
+int run_app(int argc, const char* const* argv, Environment& env);
+
+}  // namespace kvm_exitstats::cli

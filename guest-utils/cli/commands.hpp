@@ -1,0 +1,36 @@
+// The three things kvm-exitstats does: report, watch and run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app.hpp"
+#include "kvm_exitstats/reader.hpp"
+#include "kvm_exitstats/report.hpp"
+
+namespace kvm_exitstats::cli {
+
+struct Options {
+    bool json = false;
+    bool csv = false;
+    bool prometheus = false;
+    bool show_zero_rows = false;
+    std::string reason;
+    double interval = 1.0;
+    unsigned count = 0;
+    unsigned top = 5;
+    std::string output;
+    std::vector<std::string> command;
+};
+
+int report_command(const Options& options, Environment& env);
+int watch_command(const Options& options, Environment& env);
+int run_command(const Options& options, Environment& env);
+
+// Checks that the interface is there; prints why not and returns the exit
+// code if it is not, exit_ok if it is.
+int require_interface(ExitStatsReader& reader, Environment& env);
+int report_interface_gone(Environment& env);
+std::string format_report(const Report& report, const Options& options);
+
+}  // namespace kvm_exitstats::cli

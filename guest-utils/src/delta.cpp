@@ -1,0 +1,57 @@
+#include "kvm_exitstats/delta.hpp"
+
+#include <algorithm>
+
+namespace kvm_exitstats {
+namespace {
+
+std::uint64_t minus(std::uint64_t a, std::uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
+Counts minus(const Counts& a, const Counts& b)
+{
+    return {minus(a.exits, b.exits), minus(a.cycles, b.cycles)};
+}
+
+std::uint64_t read_at(const Snapshot& s, std::uint32_t reason)
+{
+    auto it = s.reason_read_at.find(reason);
+    return it == s.reason_read_at.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+Delta subtract(const Snapshot& before, const Snapshot& after)
+{
+    Delta d;
+    d.info = after.info;
+    d.total = minus(after.total, before.total);
+    for (const auto& [reason, counts] : after.reasons) {
+        auto it = before.reasons.find(reason);
+        d.reasons[reason] = it == before.reasons.end() ? counts : minus(counts, it->second);
+    }
+
+    // A CPUID is accounted after it is answered, so a figure read by query
+    // number n includes the reader's queries before n and none after.
+    const std::uint32_t cpuid = cpuid_reason(after.info.numbering);
+    auto it = d.reasons.find(cpuid);
+    if (it == d.reasons.end())
+        return d;
+    Counts& cpuid_counts = it->second;
+    const std::uint64_t own_cpuid = minus(read_at(after, cpuid), read_at(before, cpuid));
+    const std::uint64_t own_total = minus(after.total_read_at, before.total_read_at);
+    const double mean_cycles =
+        cpuid_counts.exits ? static_cast<double>(cpuid_counts.cycles) / cpuid_counts.exits : 0;
+
+    cpuid_counts.exits = minus(cpuid_counts.exits, own_cpuid);
+    cpuid_counts.cycles = minus(cpuid_counts.cycles,
+                                static_cast<std::uint64_t>(mean_cycles * own_cpuid));
+    d.total.exits = minus(d.total.exits, own_total);
+    d.total.cycles = minus(d.total.cycles, static_cast<std::uint64_t>(mean_cycles * own_total));
+    d.own_exits = own_total;
+    return d;
+}
+
+}  // namespace kvm_exitstats

@@ -1,0 +1,98 @@
+#include <fmt/format.h>
+
+#include "kvm_exitstats/formats.hpp"
+
+namespace kvm_exitstats {
+namespace {
+
+std::string grouped(std::uint64_t n)
+{
+    std::string digits = std::to_string(n);
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i && (digits.size() - i) % 3 == 0)
+            out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+std::string scope_text(Scope scope)
+{
+    return scope == Scope::host ? "all VMs of the host" : "this VM";
+}
+
+std::string duration(const HostInfo& info, std::uint64_t cycles)
+{
+    auto seconds = cycles_to_seconds(info, cycles);
+    return seconds ? fmt::format(" ({:.6f} s of host time)", *seconds) : std::string();
+}
+
+std::string reason_label(const HostInfo& info, const ReasonRow& row)
+{
+    return info.numbering == Numbering::svm ? fmt::format("{} ({:#x})", row.name, row.reason)
+                                            : fmt::format("{} ({})", row.name, row.reason);
+}
+
+}  // namespace
+
+std::string format_table(const Report& r, const TableOptions& options)
+{
+    std::string out = fmt::format("VM exits of {} ({} host", scope_text(r.info.scope),
+                                  numbering_description(r.info.numbering));
+    if (r.info.tsc_khz)
+        out += fmt::format(", TSC {:.3f} MHz", r.info.tsc_khz / 1000.0);
+    out += ")\n";
+    if (r.window_seconds)
+        out += fmt::format("window: {:.3f} s", *r.window_seconds) +
+               (r.own_exits ? fmt::format(", without this tool's own {} CPUID exits\n", r.own_exits)
+                            : std::string("\n"));
+    out += fmt::format("total: {} exits, {} cycles{}, {} cycles per exit\n\n",
+                       grouped(r.total.exits), grouped(r.total.cycles),
+                       duration(r.info, r.total.cycles),
+                       grouped(static_cast<std::uint64_t>(average(r.total.cycles, r.total.exits))));
+
+    const bool rates = r.window_seconds && *r.window_seconds > 0;
+    std::string header = fmt::format("{:<34} {:>14} {:>7} {:>18} {:>12}", "reason", "exits",
+                                     "share", "cycles", "avg cycles");
+    if (rates)
+        header += fmt::format(" {:>12} {:>16}", "exits/s", "cycles/s");
+    out += header + '\n';
+    std::size_t hidden = 0;
+    for (const ReasonRow& row : r.rows) {
+        if (!row.counts.exits && !options.show_zero_rows) {
+            ++hidden;
+            continue;
+        }
+        out += fmt::format("{:<34} {:>14} {:>6.1f}% {:>18} {:>12}", reason_label(r.info, row),
+                           grouped(row.counts.exits),
+                           100.0 * share_of(row.counts.exits, r.total.exits),
+                           grouped(row.counts.cycles),
+                           grouped(static_cast<std::uint64_t>(
+                               average(row.counts.cycles, row.counts.exits))));
+        if (rates)
+            out += fmt::format(" {:>12.1f} {:>16.0f}", row.counts.exits / *r.window_seconds,
+                               row.counts.cycles / *r.window_seconds);
+        out += '\n';
+    }
+    if (hidden)
+        out += fmt::format("({} reasons without exits not shown; --all shows them)\n", hidden);
+    return out;
+}
+
+std::string format_rate_line(const Report& r, std::size_t top_reasons)
+{
+    const double seconds = r.window_seconds && *r.window_seconds > 0 ? *r.window_seconds : 1.0;
+    std::string line = fmt::format("exits/s {:.1f} cycles/s {:.0f}", r.total.exits / seconds,
+                                   r.total.cycles / seconds);
+    std::size_t shown = 0;
+    for (const ReasonRow& row : r.rows) {
+        if (shown == top_reasons || !row.counts.exits)
+            break;
+        line += fmt::format(" {}={:.1f}", row.name, row.counts.exits / seconds);
+        ++shown;
+    }
+    return line + '\n';
+}
+
+}  // namespace kvm_exitstats

@@ -1,0 +1,59 @@
+#include "kvm_exitstats/report.hpp"
+
+#include <algorithm>
+
+namespace kvm_exitstats {
+namespace {
+
+std::vector<ReasonRow> rows_of(Numbering numbering, const std::map<std::uint32_t, Counts>& reasons)
+{
+    std::vector<ReasonRow> rows;
+    rows.reserve(reasons.size());
+    for (const auto& [reason, counts] : reasons)
+        rows.push_back({reason, reason_name(numbering, reason), counts});
+    std::stable_sort(rows.begin(), rows.end(), [](const ReasonRow& a, const ReasonRow& b) {
+        return a.counts.exits > b.counts.exits;
+    });
+    return rows;
+}
+
+}  // namespace
+
+Report make_report(const Snapshot& snapshot)
+{
+    Report r;
+    r.info = snapshot.info;
+    r.total = snapshot.total;
+    r.rows = rows_of(snapshot.info.numbering, snapshot.reasons);
+    return r;
+}
+
+Report make_report(const Delta& delta, double window_seconds)
+{
+    Report r;
+    r.info = delta.info;
+    r.total = delta.total;
+    r.rows = rows_of(delta.info.numbering, delta.reasons);
+    r.window_seconds = window_seconds;
+    r.own_exits = delta.own_exits;
+    return r;
+}
+
+std::optional<double> cycles_to_seconds(const HostInfo& info, std::uint64_t cycles)
+{
+    if (!info.tsc_khz)
+        return std::nullopt;
+    return static_cast<double>(cycles) / (static_cast<double>(info.tsc_khz) * 1000.0);
+}
+
+double share_of(std::uint64_t part, std::uint64_t whole)
+{
+    return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+double average(std::uint64_t cycles, std::uint64_t exits)
+{
+    return exits ? static_cast<double>(cycles) / static_cast<double>(exits) : 0.0;
+}
+
+}  // namespace kvm_exitstats
