@@ -25,6 +25,8 @@ std::set<std::uint32_t> svm_defined()
     for (std::uint32_t r = 0x20; r <= 0x37; ++r)
         if (r < 0x28 || r >= 0x30)
             s.insert(r);
+    for (std::uint32_t r : {0x40, 0x41, 0x43, 0x46, 0x4d, 0x4e})
+        s.insert(r);
     for (std::uint32_t r = 0x60; r <= 0x8d; ++r)
         s.insert(r);
     for (std::uint32_t r = 0x400; r <= 0x403; ++r)

@@ -27,7 +27,6 @@ Delta subtract(const Snapshot& before, const Snapshot& after)
 {
     Delta d;
     d.info = after.info;
-    d.total = minus(after.total, before.total);
     for (const auto& [reason, counts] : after.reasons) {
         auto it = before.reasons.find(reason);
         d.reasons[reason] = it == before.reasons.end() ? counts : minus(counts, it->second);
@@ -37,20 +36,18 @@ Delta subtract(const Snapshot& before, const Snapshot& after)
     // number n includes the reader's queries before n and none after.
     const std::uint32_t cpuid = cpuid_reason(after.info.numbering);
     auto it = d.reasons.find(cpuid);
-    if (it == d.reasons.end())
-        return d;
-    Counts& cpuid_counts = it->second;
-    const std::uint64_t own_cpuid = minus(read_at(after, cpuid), read_at(before, cpuid));
-    const std::uint64_t own_total = minus(after.total_read_at, before.total_read_at);
-    const double mean_cycles =
-        cpuid_counts.exits ? static_cast<double>(cpuid_counts.cycles) / cpuid_counts.exits : 0;
-
-    cpuid_counts.exits = minus(cpuid_counts.exits, own_cpuid);
-    cpuid_counts.cycles = minus(cpuid_counts.cycles,
-                                static_cast<std::uint64_t>(mean_cycles * own_cpuid));
-    d.total.exits = minus(d.total.exits, own_total);
-    d.total.cycles = minus(d.total.cycles, static_cast<std::uint64_t>(mean_cycles * own_total));
-    d.own_exits = own_total;
+    if (it != d.reasons.end()) {
+        Counts& c = it->second;
+        const std::uint64_t own = minus(read_at(after, cpuid), read_at(before, cpuid));
+        const double mean_cycles = c.exits ? static_cast<double>(c.cycles) / c.exits : 0;
+        c.cycles = minus(c.cycles, static_cast<std::uint64_t>(mean_cycles * own + 0.5));
+        c.exits = minus(c.exits, own);
+        d.own_exits = own;
+    }
+    for (const auto& [reason, counts] : d.reasons) {
+        d.total.exits += counts.exits;
+        d.total.cycles += counts.cycles;
+    }
     return d;
 }
 

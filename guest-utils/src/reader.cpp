@@ -102,13 +102,14 @@ Snapshot ExitStatsReader::snapshot()
 
     Snapshot s;
     s.info = host;
-    s.total_read_at = queries_;
-    s.total = totals();
     for (std::uint32_t r : defined_reasons_) {
         s.reason_read_at[r] = queries_;
         const CpuidRegs exits = query(leaf::reason_exits64, r);
         const CpuidRegs cycles = query(leaf::reason_cycles, r);
-        s.reasons[r] = {join(exits.ebx, exits.eax), join(cycles.ebx, cycles.ecx)};
+        const Counts counts{join(exits.ebx, exits.eax), join(cycles.ebx, cycles.ecx)};
+        s.reasons[r] = counts;
+        s.total.exits += counts.exits;
+        s.total.cycles += counts.cycles;
     }
     return s;
 }

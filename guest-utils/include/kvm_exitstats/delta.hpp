@@ -12,8 +12,8 @@ struct Delta {
     HostInfo info;
     Counts total;
     std::map<std::uint32_t, Counts> reasons;
-    // The reader's own CPUID exits in the window, removed from the total and
-    // from the CPUID reason. Their count is exact; their cycles are
+    // The reader's own CPUID exits in the window, removed from the CPUID
+    // reason and so from the total. Their count is exact; their cycles are
     // estimated at the window's mean cost of a CPUID exit.
     std::uint64_t own_exits = 0;
 };

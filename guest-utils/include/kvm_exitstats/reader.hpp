@@ -46,13 +46,13 @@ public:
     InterfaceGone();
 };
 
-// All counted reasons at one moment. Each figure remembers the sequence
-// number of the CPUID that read it, so deltas can remove the reader's own
-// CPUID exits exactly.
+// All defined reasons, read one after the other. The total is their sum, so
+// that it agrees with the rows even though the reads are not one instant.
+// Each figure remembers the sequence number of the CPUID that read it, so
+// deltas can remove the reader's own CPUID exits exactly.
 struct Snapshot {
     HostInfo info;
     Counts total;
-    std::uint64_t total_read_at = 0;
     std::map<std::uint32_t, Counts> reasons;
     std::map<std::uint32_t, std::uint64_t> reason_read_at;
 };
@@ -67,7 +67,7 @@ public:
     Counts totals();
     ReasonReading reason(std::uint32_t reason);
     // The first snapshot finds the defined reasons among 0..max_reason;
-    // each snapshot then costs 3 + 2 * (defined reasons) CPUIDs.
+    // each snapshot then costs 1 + 2 * (defined reasons) CPUIDs.
     Snapshot snapshot();
 
     // CPUIDs this reader has executed, each of them a VM exit.

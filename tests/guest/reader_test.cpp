@@ -1,0 +1,119 @@
+#include <boost/test/unit_test.hpp>
+
+#include "kvm_exitstats/reader.hpp"
+#include "model_hypervisor.hpp"
+
+using namespace kvm_exitstats;
+using model::HostState;
+using model::ModelHypervisor;
+
+BOOST_AUTO_TEST_SUITE(reader)
+
+BOOST_AUTO_TEST_CASE(detects_each_kind_of_host)
+{
+    const std::pair<HostState, Availability> cases[] = {
+        {HostState::bare_metal, Availability::not_a_guest},
+        {HostState::stock_kvm, Availability::no_interface},
+        {HostState::statistics_off, Availability::no_interface},
+        {HostState::statistics_on, Availability::available},
+    };
+    for (const auto& [state, expected] : cases) {
+        ModelHypervisor host(Numbering::vmx, state);
+        ExitStatsReader reader(host);
+        BOOST_TEST((reader.probe() == expected));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(decodes_the_host_description)
+{
+    ModelHypervisor host(Numbering::svm);
+    host.set_host_scope(true);
+    ExitStatsReader reader(host);
+    const HostInfo info = reader.info();
+    BOOST_TEST(info.version == 1u);
+    BOOST_TEST((info.numbering == Numbering::svm));
+    BOOST_TEST((info.scope == Scope::host));
+    BOOST_TEST(info.max_reason == 0x403u);
+    BOOST_TEST(info.tsc_khz == host.tsc_khz());
+}
+
+BOOST_AUTO_TEST_CASE(info_without_the_interface_throws)
+{
+    ModelHypervisor host(Numbering::vmx, HostState::stock_kvm);
+    ExitStatsReader reader(host);
+    BOOST_CHECK_THROW(reader.info(), InterfaceGone);
+}
+
+BOOST_AUTO_TEST_CASE(reads_64_bit_counts)
+{
+    ModelHypervisor host(Numbering::vmx);
+    host.add_exits(48, 5'000'000'000ull, 3);
+    ExitStatsReader reader(host);
+    const ReasonReading ept = reader.reason(48);
+    BOOST_TEST(ept.defined);
+    BOOST_TEST(ept.counts.exits == 5'000'000'000ull);
+    BOOST_TEST(ept.counts.cycles == 15'000'000'000ull);
+    const Counts total = reader.totals();
+    BOOST_TEST(total.exits == 5'000'000'000ull + 2);  // and the two reason queries
+}
+
+BOOST_AUTO_TEST_CASE(undefined_and_not_handled_reasons)
+{
+    ModelHypervisor host(Numbering::vmx);
+    ExitStatsReader reader(host);
+    BOOST_TEST(!reader.reason(35).defined);
+    BOOST_TEST(!reader.reason(78).defined);
+    const ReasonReading getsec = reader.reason(11);  // defined, KVM has no handler
+    BOOST_TEST(getsec.defined);
+    BOOST_TEST(getsec.counts.exits == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(each_query_is_one_cpuid_exit)
+{
+    ModelHypervisor host(Numbering::svm);
+    ExitStatsReader reader(host);
+    const std::uint64_t first = reader.reason(0x72).counts.exits;
+    const std::uint64_t second = reader.reason(0x72).counts.exits;
+    // Two CPUIDs per reading: exits, then cycles.
+    BOOST_TEST(second - first == 2u);
+    BOOST_TEST(host.exits(0x72) == reader.queries_issued());
+}
+
+BOOST_AUTO_TEST_CASE(snapshots_cost_one_plus_two_per_defined_reason)
+{
+    for (Numbering numbering : {Numbering::vmx, Numbering::svm}) {
+        ModelHypervisor host(numbering);
+        ExitStatsReader reader(host);
+        const Snapshot first = reader.snapshot();
+        const std::uint64_t before = reader.queries_issued();
+        const Snapshot second = reader.snapshot();
+        BOOST_TEST(reader.queries_issued() - before == 1 + 2 * second.reasons.size());
+        BOOST_TEST(first.reasons.size() == second.reasons.size());
+        for (const auto& [reason, counts] : second.reasons)
+            BOOST_TEST(host.is_defined(reason));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_shows_the_exits_of_each_reason)
+{
+    ModelHypervisor host(Numbering::svm);
+    host.add_exits(0x400, 100, 7000);
+    host.add_exits(0x7b, 20, 3000);
+    ExitStatsReader reader(host);
+    const Snapshot s = reader.snapshot();
+    BOOST_TEST(s.reasons.at(0x400).exits == 100u);
+    BOOST_TEST(s.reasons.at(0x400).cycles == 700000u);
+    BOOST_TEST(s.reasons.at(0x7b).exits == 20u);
+    BOOST_TEST(s.reasons.count(0x100) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(statistics_switched_off_between_snapshots)
+{
+    ModelHypervisor host(Numbering::vmx);
+    ExitStatsReader reader(host);
+    reader.snapshot();
+    host.set_state(HostState::statistics_off);
+    BOOST_CHECK_THROW(reader.snapshot(), InterfaceGone);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
