@@ -25,9 +25,9 @@ int run_command(const Options& options, Environment& env)
         const std::string report =
             format_report(make_report(subtract(before, after), end - start), options);
         if (options.output.empty()) {
-            env.err << "\nVM exits during: ";
+            env.err << "\nVM exits during:";
             for (const auto& word : options.command)
-                env.err << word << ' ';
+                env.err << ' ' << word;
             env.err << "\n\n" << report;
         } else {
             std::ofstream file(options.output);

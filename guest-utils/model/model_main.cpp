@@ -6,7 +6,9 @@
 //   numbering=vmx|svm    state=on|off|stock|bare-metal    scope=vm|host
 //   exits=NAME:COUNT:CYCLES,...      exits present before the command starts
 //   run-exits=NAME:COUNT:CYCLES,...  exits a command run by `run` causes
+//   tick-exits=NAME:COUNT:CYCLES,... exits during each interval of `watch`
 //   off-after=N                      the host switches off after N CPUIDs
+//   terminal=yes                     stdout counts as a terminal
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -28,7 +30,9 @@ struct Settings {
     bool host_scope = false;
     std::string exits;
     std::string run_exits;
+    std::string tick_exits;
     unsigned long off_after = 0;
+    bool terminal = false;
 };
 
 [[noreturn]] void bad_setting(const std::string& setting)
@@ -63,6 +67,10 @@ Settings parse_settings(const char* text)
             s.exits = value;
         else if (key == "run-exits")
             s.run_exits = value;
+        else if (key == "tick-exits")
+            s.tick_exits = value;
+        else if (key == "terminal" && value == "yes")
+            s.terminal = true;
         else if (key == "off-after")
             s.off_after = std::stoul(value);
         else
@@ -117,9 +125,12 @@ int main(int argc, char** argv)
 
     double clock = 1000.0;
     auto env = kvm_exitstats::cli::process_environment(cpuid);
-    env.out_is_terminal = std::getenv("KES_MODEL_TERMINAL") != nullptr;
+    env.out_is_terminal = settings.terminal;
     env.now_seconds = [&clock] { return clock; };
-    env.sleep_seconds = [&clock](double seconds) { clock += seconds; };
+    env.sleep_seconds = [&](double seconds) {
+        clock += seconds;
+        add_exits(model, settings.numbering, settings.tick_exits);
+    };
     env.run_command = [&](const std::vector<std::string>& command) {
         const int status = kvm_exitstats::cli::run_child(command, std::cerr);
         add_exits(model, settings.numbering, settings.run_exits);
