@@ -8,7 +8,8 @@
 //   run-exits=NAME:COUNT:CYCLES,...  exits a command run by `run` causes
 //   tick-exits=NAME:COUNT:CYCLES,... exits during each interval of `watch`
 //   off-after=N                      the host switches off after N CPUIDs
-//   terminal=yes                     stdout counts as a terminal
+//   terminal=yes                     stdout counts as a terminal (default:
+//                                    whether it is one)
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -125,9 +126,13 @@ int main(int argc, char** argv)
 
     double clock = 1000.0;
     auto env = kvm_exitstats::cli::process_environment(cpuid);
-    env.out_is_terminal = settings.terminal;
+    env.out_is_terminal = env.out_is_terminal || settings.terminal;
     env.now_seconds = [&clock] { return clock; };
+    const auto real_sleep = env.sleep_seconds;
     env.sleep_seconds = [&](double seconds) {
+        // Virtual time for the figures; a little real time, so that a
+        // watch on a terminal does not spin.
+        real_sleep(0.02);
         clock += seconds;
         add_exits(model, settings.numbering, settings.tick_exits);
     };

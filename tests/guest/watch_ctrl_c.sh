@@ -1,0 +1,43 @@
+#!/bin/bash
+# `kvm-exitstats watch` on a real terminal (tmux): it redraws in place, and
+# Ctrl-C ends it with status 0 and gives the terminal back as it was.
+#
+# usage: watch_ctrl_c.sh KVM_EXITSTATS_MODEL_BINARY
+set -euo pipefail
+binary=$(realpath "$1")
+session=kes-watch-$$
+command -v tmux >/dev/null || { echo "tmux is not installed"; exit 1; }
+trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
+
+screen() { tmux capture-pane -p -t "$session"; }
+wait_for() {
+	for _ in $(seq 50); do
+		screen | grep -q -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $1"
+	screen
+	return 1
+}
+
+tmux new-session -d -s "$session" -x 150 -y 40 "bash --norc --noprofile"
+tmux send-keys -t "$session" "PS1='$ '; echo BEFORE-WATCH" Enter
+wait_for BEFORE-WATCH
+tmux send-keys -t "$session" \
+	"KES_MODEL='numbering=svm tick-exits=npf:10:100' $binary watch; echo EXIT=\$?" Enter
+wait_for "refreshing every 1 s"
+not_on_screen() {
+	if screen | grep -q -- "$1"; then
+		echo "unexpected on the screen: $1"
+		screen
+		exit 1
+	fi
+}
+
+screen | grep -q "npf (0x400)"
+not_on_screen BEFORE-WATCH        # the live view has the screen to itself
+tmux send-keys -t "$session" C-c
+wait_for "EXIT=0"
+screen | grep -q BEFORE-WATCH     # the terminal's content is back
+not_on_screen "refreshing every"
+echo "watch redrew in place and Ctrl-C restored the terminal"
