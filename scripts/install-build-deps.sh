@@ -14,7 +14,7 @@ packages=(
 	build-essential bc bison flex libelf-dev libssl-dev kmod cpio xz-utils zstd
 	dkms dh-dkms debhelper fakeroot lintian
 	busybox-static qemu-system-x86 bochs bochsbios vgabios xorriso isolinux syslinux-common
-	cmake pkg-config tmux libcli11-dev libfmt-dev nlohmann-json3-dev libboost-test-dev cpuid
+	cmake pkg-config tmux bash-completion groff-base libcli11-dev libfmt-dev nlohmann-json3-dev libboost-test-dev cpuid
 )
 
 # The headers package whose version is the source package's version.

@@ -31,6 +31,8 @@ suite() {
 
 [ "$(id -u)" -eq 0 ] || { echo "tests/run.sh must run as root" >&2; exit 2; }
 
+suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
+suite "guest command as a static binary" "$top/tests/guest/static-build.sh"
 suite "kernel modules build for 6.1 and 6.12" "$top/tests/kernel/build-test.sh" 6.1 6.12
 suite "DKMS builds and installs the modules" "$top/tests/kernel/dkms-test.sh" 6.1 6.12
 suite "6.12 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12 amd
