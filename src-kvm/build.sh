@@ -29,9 +29,11 @@ say() {
 usage() {
 	cat <<EOF
 usage: $0 KVER OUTDIR
+       $0 --check KVER
 
 Builds kvm.ko, kvm-intel.ko and kvm-amd.ko with VM-exit statistics for the
-kernel release KVER (for example $(uname -r)) into OUTDIR.
+kernel release KVER (for example $(uname -r)) into OUTDIR. With --check,
+only tells whether the headers and the matching kernel source are there.
 
 Environment:
   KVM_EXITSTATS_KERNEL_SOURCE  kernel source directory or tarball to use
@@ -42,7 +44,12 @@ Environment:
 EOF
 }
 
-if [ $# -ne 2 ] || [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+check_only=""
+if [ "${1:-}" = "--check" ] && [ $# -eq 2 ]; then
+	# Only say whether a build for KVER can work, quickly: no extraction.
+	check_only=1
+	set -- "$2" ""
+elif [ $# -ne 2 ] || [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
 	usage
 	[ $# -eq 2 ] || exit 2
 	exit 0
@@ -125,9 +132,20 @@ tarball_debian_version() {
 		xargs -r dpkg-query -W -f '${Version}' 2>/dev/null || true
 }
 
+# The version of a tarball's source without extracting it, if known.
+cheap_tarball_version() {
+	local tarball=$1 debian=$2 dir
+	dir=$cache/$(basename "$tarball")-$(stat -c '%s-%Y' "$tarball")
+	if [ -f "$dir/.complete" ]; then
+		makefile_version "$dir"
+	elif [ -n "$debian" ]; then
+		echo "${debian%-*}"
+	fi
+}
+
 source_tree=""
 source_desc=""
-source_debian=""
+tarball=""
 if is_full_tree "$headers"; then
 	source_tree=$headers
 	source_desc="the source tree at $headers"
@@ -137,30 +155,41 @@ elif [ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ]; then
 		is_full_tree "$src" || die "KVM_EXITSTATS_KERNEL_SOURCE=$src is not a kernel source tree"
 		source_tree=$src
 	elif [ -f "$src" ]; then
-		source_tree=$(prepare_tarball "$src")
+		tarball=$src
 	else
 		die "KVM_EXITSTATS_KERNEL_SOURCE=$src does not exist"
 	fi
 	source_desc="KVM_EXITSTATS_KERNEL_SOURCE=$src"
 elif tarball=$(find_tarball); then
-	source_tree=$(prepare_tarball "$tarball")
 	source_desc=$tarball
-	source_debian=$(tarball_debian_version "$tarball")
 else
 	die "no kernel source for $kver (Linux $kernel_version): install linux-source-$series" \
 	    "(apt install linux-source-$series), or set KVM_EXITSTATS_KERNEL_SOURCE in /etc/default/kvm-exitstats"
 fi
 
-source_version=$(makefile_version "$source_tree")
-if [ "$source_version" != "$kernel_version" ] ||
+source_debian=""
+if [ -n "$tarball" ]; then
+	source_debian=$(tarball_debian_version "$tarball")
+	if [ -n "$check_only" ]; then
+		source_version=$(cheap_tarball_version "$tarball" "$source_debian")
+	else
+		source_tree=$(prepare_tarball "$tarball")
+		source_version=$(makefile_version "$source_tree")
+	fi
+else
+	source_version=$(makefile_version "$source_tree")
+fi
+
+if { [ -n "$source_version" ] && [ "$source_version" != "$kernel_version" ]; } ||
    { [ -n "$source_debian" ] && [ -n "$kernel_debian" ] && [ "$source_debian" != "$kernel_debian" ]; }; then
 	want="Linux $kernel_version${kernel_debian:+ ($kernel_debian)}"
-	have="Linux $source_version${source_debian:+ ($source_debian)}"
+	have="Linux ${source_version:-${source_debian%-*}}${source_debian:+ ($source_debian)}"
 	fix="install linux-source-$series${kernel_debian:+ version $kernel_debian}"
 	[ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ] &&
 		fix="point KVM_EXITSTATS_KERNEL_SOURCE at the source of $want, or unset it to use linux-source-$series"
 	die "$source_desc is $have but kernel $kver is $want: $fix"
 fi
+[ -z "$check_only" ] || exit 0
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kvm-exitstats-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -111,6 +111,10 @@ done
 kver=$(kernel_release_of_series "$1")
 mkdir -p "$work/out"
 echo previous >"$work/out/kvm.ko"
+check "--check accepts a kernel with headers and matching source" \
+	"$top/src-kvm/build.sh" --check "$kver"
+check "--check names missing headers" \
+	fails_with "install linux-headers-0.0.0-none" "$top/src-kvm/build.sh" --check 0.0.0-none
 check "missing headers name the headers package" \
 	fails_with "install linux-headers-0.0.0-none" "$top/src-kvm/build.sh" 0.0.0-none "$work/out"
 check "a missing source override is named" \

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Builds both binary packages from a copy of the committed tree with
+# dpkg-buildpackage and checks them with lintian: no error and no warning.
+#
+# usage: tests/package/build-packages.sh   (packages end up in build/package/)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$top/build/package
+rm -rf "$out"
+mkdir -p "$out/src"
+# What git tracks (and what is staged), as a fresh clone would have it.
+(cd "$top" && git ls-files -z --cached | xargs -0 cp --parents -t "$out/src")
+
+start=$(date +%s)
+if ! (cd "$out/src" && dpkg-buildpackage -b -us -uc >"$out/build.log" 2>&1); then
+	tail -n 40 "$out/build.log"
+	echo "FAIL: dpkg-buildpackage"
+	exit 1
+fi
+echo "# dpkg-buildpackage -b: $(($(date +%s) - start)) s"
+for deb in "$out"/*.deb; do
+	echo "# $(basename "$deb"): $(stat -c %s "$deb") bytes, $(dpkg-deb -f "$deb" Installed-Size) KiB installed"
+done
+
+lintian --info --pedantic --display-level '>=pedantic' "$out"/*.changes >"$out/lintian.log" 2>&1 || true
+sed -i '/running with root privileges is not recommended/d' "$out/lintian.log"
+sed 's/^/# lintian: /' "$out/lintian.log"
+if grep -q '^[EW]: ' "$out/lintian.log"; then
+	echo "FAIL: lintian reports errors or warnings"
+	exit 1
+fi
+echo "lintian: no errors, no warnings ($(grep -c . "$out/lintian.log" || true) other tags)"
