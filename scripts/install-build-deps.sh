@@ -3,6 +3,8 @@
 # the kernel source and headers of both Debian kernel series (6.1 and 6.12)
 # in matching versions. Run as root.
 set -euo pipefail
+# shellcheck source=scripts/kernel-packages.sh
+. "$(dirname "$0")/kernel-packages.sh"
 
 series_list=${KES_SERIES:-"6.1 6.12"}
 export DEBIAN_FRONTEND=noninteractive
@@ -12,28 +14,13 @@ apt-get update -q >/dev/null
 
 packages=(
 	build-essential bc bison flex libelf-dev libssl-dev kmod cpio xz-utils zstd
-	dkms dh-dkms debhelper fakeroot lintian
+	dkms dh-dkms debhelper fakeroot lintian debootstrap
 	busybox-static qemu-system-x86 bochs bochsbios vgabios xorriso isolinux syslinux-common
 	cmake pkg-config tmux bash-completion groff-base libcli11-dev libfmt-dev nlohmann-json3-dev libboost-test-dev cpuid
 )
 
-# The headers package whose version is the source package's version.
-headers_for() {
-	local series=$1 version=$2 p
-	# The generic amd64 flavour only: not -rt-amd64, not -cloud-amd64.
-	for p in $(apt-cache pkgnames "linux-headers-$series." |
-		   grep -E "^linux-headers-${series//./\\.}\.[^-]*(-[0-9]+)?-amd64\$" | sort -rV); do
-		if [ "$(apt-cache show --no-all-versions "$p" | sed -n 's/^Version: //p')" = "$version" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
 for series in $series_list; do
-	version=$(apt-cache policy "linux-source-$series" | sed -n 's/^  Candidate: //p')
-	[ -n "$version" ] && [ "$version" != "(none)" ] ||
+	version=$(source_version "$series") ||
 		{ echo "kvm-exitstats: error: linux-source-$series is not in the package lists" >&2; exit 1; }
 	headers=$(headers_for "$series" "$version") ||
 		{ echo "kvm-exitstats: error: no linux-headers-*-amd64 of version $version for linux-source-$series" >&2; exit 1; }

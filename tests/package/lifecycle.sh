@@ -1,0 +1,203 @@
+#!/bin/bash
+# The life cycle of both packages on a throwaway Debian 12 root made with
+# debootstrap from Debian's archive: install the host package with the 6.1
+# and 6.12 headers and sources, kernel upgrades with and without matching
+# source, the source arriving later (dpkg trigger), remove, purge; then the
+# guest package and its command outside a patched VM.
+#
+# usage: tests/package/lifecycle.sh   (after tests/package/build-packages.sh)
+set -euo pipefail
+. "$(dirname "$0")/../kernel/lib.sh"
+
+pkgdir=$top/build/package
+root=$pkgdir/root
+base=$test_cache/bookworm-minbase.tar.gz
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
+guest_deb=$(ls "$pkgdir"/kvm-exitstats-guest_*_amd64.deb)
+passed=0
+failed=0
+
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok - $what"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $what"
+		failed=$((failed + 1))
+	fi
+}
+
+in_root() {
+	chroot "$root" env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 HOME=/root \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+unmount_root() {
+	for m in dev/pts dev proc; do
+		mountpoint -q "$root/$m" && umount -l "$root/$m"
+	done
+	return 0
+}
+
+make_root() {
+	if [ ! -f "$base" ]; then
+		log "debootstrap bookworm (once; cached in $base)"
+		local tmp
+		tmp=$(mktemp -d)
+		debootstrap --variant=minbase bookworm "$tmp" http://deb.debian.org/debian >"$pkgdir/debootstrap.log" 2>&1 ||
+			{ tail "$pkgdir/debootstrap.log"; fail "debootstrap failed"; }
+		mkdir -p "$test_cache"
+		tar -C "$tmp" -czf "$base" .
+		rm -rf "$tmp"
+	fi
+	unmount_root
+	rm -rf "$root"
+	mkdir -p "$root"
+	tar -C "$root" -xzf "$base"
+	# The same archive as this machine, security updates included.
+	rm -f "$root/etc/apt/sources.list"
+	cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+	chmod +x "$root/usr/sbin/policy-rc.d"
+	mount -t proc proc "$root/proc"
+	mount --bind /dev "$root/dev"
+	mount --bind /dev/pts "$root/dev/pts"
+}
+
+# apt-get in the root; its output goes to LOG and is also returned.
+apt_in_root() {
+	local log=$1
+	shift
+	in_root apt-get -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >"$log" 2>&1
+}
+
+installed_for() {
+	in_root dkms status -m kvm-exitstats -v "$version" -k "$1" 2>/dev/null | grep -q ': installed'
+}
+
+modules_in_updates() {
+	local kver=$1 m
+	for m in kvm kvm-intel kvm-amd; do
+		ls "$root/lib/modules/$kver/updates/dkms/$m.ko"* >/dev/null 2>&1 || return 1
+		[ "$(in_root modinfo -k "$kver" -F version "$m")" = "$version" ] || return 1
+		in_root modinfo -k "$kver" -F filename "$m" | grep -q "^/lib/modules/$kver/updates/dkms/" || return 1
+	done
+}
+
+stock_resolves() {
+	local kver=$1 m
+	for m in kvm kvm-intel kvm-amd; do
+		in_root modinfo -k "$kver" -F filename "$m" | grep -q "^/lib/modules/$kver/kernel/" || return 1
+	done
+}
+
+kernel_pkgs() {
+	in_root bash -c "$(cat "$top/scripts/kernel-packages.sh"); $*"
+}
+
+trap unmount_root EXIT
+make_root
+log "installing the 6.1 and 6.12 headers and sources in the root"
+apt_in_root "$pkgdir/apt-update.log" update
+src61=$(kernel_pkgs source_version 6.1)
+src612=$(kernel_pkgs source_version 6.12)
+h61=$(kernel_pkgs headers_for 6.1 "$src61")
+h612=$(kernel_pkgs headers_for 6.12 "$src612")
+k61=${h61#linux-headers-}
+k612=${h612#linux-headers-}
+apt_in_root "$pkgdir/apt-kernels.log" install linux-source-6.1 linux-source-6.12 "$h61" "$h612" ||
+	{ tail -n 20 "$pkgdir/apt-kernels.log"; fail "installing the kernel packages failed"; }
+echo "# kernels in the root: $k61 (source $src61), $k612 (source $src612, image installed)"
+
+# Install: DKMS builds for every kernel with headers.
+cp "$dkms_deb" "$guest_deb" "$root/tmp/"
+start=$(date +%s)
+check "apt install ./$(basename "$dkms_deb") succeeds" \
+	apt_in_root "$pkgdir/apt-install.log" install "/tmp/$(basename "$dkms_deb")"
+echo "# install with two builds: $(($(date +%s) - start)) s"
+grep '^kvm-exitstats: ' "$pkgdir/apt-install.log" | sed 's/^/# /'
+for kver in "$k61" "$k612"; do
+	check "dkms status: installed for $kver" installed_for "$kver"
+	check "$kver: kvm, kvm-intel, kvm-amd $version resolve to updates/dkms" modules_in_updates "$kver"
+done
+check "without loaded KVM, the install says the next load takes the new modules" \
+	grep -q "KVM is not loaded; the next" "$pkgdir/apt-install.log"
+
+# A kernel upgrade whose source is there: DKMS builds for it by itself.
+cloud=$(kernel_pkgs "apt-cache pkgnames linux-headers-${k61%-amd64}-cloud-amd64" | head -n1)
+if [ -n "$cloud" ]; then
+	check "installing $cloud (same source) succeeds" \
+		apt_in_root "$pkgdir/apt-cloud.log" install "$cloud"
+	check "DKMS built and installed for ${cloud#linux-headers-} automatically" \
+		modules_in_updates "${cloud#linux-headers-}"
+fi
+
+# A kernel upgrade without matching source: apt does not break, the user is
+# told which package to install, nothing is installed for that kernel.
+older=$(kernel_pkgs headers_packages 6.1 | awk -v v="$src61" '$2 != v { print; exit }')
+older_pkg=${older%% *}
+older_version=${older##* }
+older_kver=${older_pkg#linux-headers-}
+check "installing $older_pkg (source is $src61) succeeds" \
+	apt_in_root "$pkgdir/apt-older.log" install "$older_pkg"
+grep '^kvm-exitstats: ' "$pkgdir/apt-older.log" | sed 's/^/# /'
+check "the user is told to install linux-source-6.1 version $older_version" \
+	grep -q "not built for $older_kver.*install linux-source-6.1 version $older_version" "$pkgdir/apt-older.log"
+check "nothing is installed for $older_kver" \
+	sh -c "! ls '$root/lib/modules/$older_kver/updates/dkms/kvm'* 2>/dev/null"
+check "DKMS's automatic build is off while a kernel lacks its source" \
+	grep -q '^AUTOINSTALL=""' "$root/etc/dkms/kvm-exitstats.conf"
+check "dpkg has no half-configured package" \
+	sh -c "! chroot '$root' dpkg --audit | grep -q ."
+
+# The matching source arrives: the trigger builds for the kernel that lacks it.
+check "installing linux-source-6.1=$older_version succeeds" \
+	apt_in_root "$pkgdir/apt-source.log" install --allow-downgrades "linux-source-6.1=$older_version"
+check "the dpkg trigger built and installed for $older_kver" modules_in_updates "$older_kver"
+check "the modules of $k61 were left alone" modules_in_updates "$k61"
+check "with every kernel built, DKMS builds automatically again" \
+	test ! -e "$root/etc/dkms/kvm-exitstats.conf"
+
+# Remove: Debian's modules resolve again; purge: nothing is left.
+check "apt remove kvm-exitstats-dkms succeeds" \
+	apt_in_root "$pkgdir/apt-remove.log" remove kvm-exitstats-dkms
+check "after remove, $k612 resolves Debian's kvm, kvm-intel, kvm-amd" stock_resolves "$k612"
+check "after remove, no DKMS module is left" \
+	sh -c "! ls '$root'/lib/modules/*/updates/dkms/kvm* 2>/dev/null"
+check "apt purge kvm-exitstats-dkms succeeds" \
+	apt_in_root "$pkgdir/apt-purge.log" purge kvm-exitstats-dkms
+for left in /usr/src/kvm-exitstats-"$version" /var/lib/dkms/kvm-exitstats /var/cache/kvm-exitstats \
+	    /etc/kernel/header_postinst.d/kvm-exitstats /etc/kernel/header_postinst.d/00kvm-exitstats \
+	    /etc/dkms/kvm-exitstats.conf; do
+	check "after purge, $left is gone" test ! -e "$root$left"
+done
+check "after purge, no module is left in /lib/modules/*/updates" \
+	sh -c "! find '$root'/lib/modules/*/updates -name 'kvm*' 2>/dev/null | grep -q ."
+
+# The guest package: outside a patched VM the command says so.
+check "apt install ./$(basename "$guest_deb") succeeds" \
+	apt_in_root "$pkgdir/apt-guest.log" install "/tmp/$(basename "$guest_deb")"
+set +e
+out=$(in_root kvm-exitstats 2>&1)
+status=$?
+set -e
+echo "# kvm-exitstats in the root: exit $status: $out" | head -n 2
+if grep -q '^flags.* hypervisor' /proc/cpuinfo; then
+	check "kvm-exitstats exits 4 with the no-interface message" \
+		sh -c "[ $status -eq 4 ] && echo \"\$1\" | grep -q 'install the kvm-exitstats-dkms package'" _ "$out"
+else
+	check "kvm-exitstats exits 3: not under a hypervisor" \
+		sh -c "[ $status -eq 3 ] && echo \"\$1\" | grep -q 'not running under a hypervisor'" _ "$out"
+fi
+check "kvm-exitstats --version prints $version" sh -c "[ \"\$(chroot '$root' kvm-exitstats --version)\" = '$version' ]"
+check "the man page and the bash completion are installed" \
+	test -f "$root/usr/share/man/man1/kvm-exitstats.1.gz" -a -f "$root/usr/share/bash-completion/completions/kvm-exitstats"
+check "apt purge kvm-exitstats-guest succeeds and leaves no file" \
+	sh -c "chroot '$root' env DEBIAN_FRONTEND=noninteractive apt-get -y -q purge kvm-exitstats-guest >/dev/null 2>&1 &&
+	       [ ! -e '$root/usr/bin/kvm-exitstats' ]"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
