@@ -4,7 +4,7 @@
  * VMs through /dev/kvm, runs real-mode guest code (L2) and checks the
  * CPUID contract of docs/cpuid-interface.md.
  *
- * usage: l1test vmx|svm [loop-count]
+ * usage: l1test vmx|svm [loop-count | loaded-off]
  * Prints one "ok"/"not ok" line per check and a closing
  * "N passed, N failed" line; exits non-zero on any failure.
  */
@@ -392,9 +392,36 @@ static void test_fuzz(struct vm *vm, unsigned int count)
 	      count, bad);
 }
 
+/* kvm.ko was loaded with exitstats=off: stock answers until switched on. */
+static void test_loaded_off(void)
+{
+	char value[16] = {};
+	uint64_t before, after;
+	struct regs4 r;
+	struct vm vm;
+	int fd;
+
+	fd = open("/sys/module/kvm/parameters/exitstats", O_RDONLY);
+	check(fd >= 0 && read(fd, value, sizeof(value) - 1) > 0 && !strcmp(value, "off\n"),
+	      "kvm.exitstats=off at load time reads back \"off\"");
+	close(fd);
+
+	vm_create(&vm, 1, NULL);
+	r = query(&vm, LEAF_DISCOVERY, 0);
+	check(r.b != 0x454d564b, "loaded off: no signature at 0x4FFFFFF0 (ebx %#x)", r.b);
+	set_scope("vm");
+	before = reason_exits(&vm, v->cpuid);
+	after = reason_exits(&vm, v->cpuid);
+	check(query(&vm, LEAF_DISCOVERY, 0).b == 0x454d564b && after - before == 1 && before < 3,
+	      "switched on at run time: counting starts (%llu, %llu)",
+	      (unsigned long long)before, (unsigned long long)after);
+	vm_destroy(&vm);
+}
+
 int main(int argc, char **argv)
 {
-	unsigned int count = argc > 2 ? strtoul(argv[2], NULL, 0) : 2000;
+	int loaded_off = argc > 2 && !strcmp(argv[2], "loaded-off");
+	unsigned int count = argc > 2 && !loaded_off ? strtoul(argv[2], NULL, 0) : 2000;
 	struct vm idle, vm;
 	unsigned int i;
 
@@ -402,7 +429,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], vendors[i].name))
 			v = &vendors[i];
 	if (!v) {
-		fprintf(stderr, "usage: %s vmx|svm [loop-count]\n", argv[0]);
+		fprintf(stderr, "usage: %s vmx|svm [loop-count|loaded-off]\n", argv[0]);
 		return 2;
 	}
 	kvm_open();
@@ -412,6 +439,12 @@ int main(int argc, char **argv)
 	 * as VMs come and go (a live-patching race of multi-threaded TCG).
 	 */
 	vm_create(&idle, 1, NULL);
+	if (loaded_off) {
+		test_loaded_off();
+		vm_destroy(&idle);
+		printf("%d passed, %d failed\n", passed, failed);
+		return failed ? 1 : 0;
+	}
 	vm_create(&vm, 1, NULL);
 
 	test_discovery(&vm);

@@ -53,7 +53,12 @@ for m in irqbypass kvm $vendor_modules; do
 done
 echo "# kvm version \$(cat /sys/module/kvm/version), exitstats=\$(cat /sys/module/kvm/parameters/exitstats)"
 /bin/l1test $arch $count
-echo "KES-RC \$?"
+rc=\$?
+echo "# reloading kvm with exitstats=off"
+rmmod kvm_$vendor kvm
+insmod /lib/kes/kvm.ko exitstats=off && insmod /lib/kes/kvm-$vendor.ko
+/bin/l1test $arch loaded-off || rc=1
+echo "KES-RC \$rc"
 dmesg | grep -E 'WARNING|BUG|Oops|Call Trace|general protection' && echo "KES-DMESG-BAD"
 echo KES-END
 sleep 3
