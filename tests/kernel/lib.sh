@@ -5,15 +5,8 @@
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build_root=${KES_BUILD_DIR:-$top/build/kernel}
 test_cache=${KES_TEST_CACHE:-/var/cache/kvm-exitstats-tests}
-
-log() {
-	echo "[$(date +%T)] $*" >&2
-}
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+# shellcheck source=tests/lib.sh
+. "$top/tests/lib.sh"
 
 # The newest installed Debian headers of a series, as a kernel release.
 kernel_release_of_series() {

@@ -15,20 +15,6 @@ base=$test_cache/bookworm-minbase.tar.gz
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
 guest_deb=$(ls "$pkgdir"/kvm-exitstats-guest_*_amd64.deb)
-passed=0
-failed=0
-
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok - $what"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $what"
-		failed=$((failed + 1))
-	fi
-}
 
 in_root() {
 	chroot "$root" env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 HOME=/root \
@@ -199,5 +185,4 @@ check "apt purge kvm-exitstats-guest succeeds and leaves no file" \
 	sh -c "chroot '$root' env DEBIAN_FRONTEND=noninteractive apt-get -y -q purge kvm-exitstats-guest >/dev/null 2>&1 &&
 	       [ ! -e '$root/usr/bin/kvm-exitstats' ]"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
