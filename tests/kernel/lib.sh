@@ -76,13 +76,14 @@ pack_initrd() {
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 
-# Boots KERNEL with INITRD under QEMU TCG with AMD SVM; serial to LOG.
+# Boots KERNEL with INITRD under QEMU TCG with AMD SVM (or what boot_accel
+# and boot_cpu say); serial to LOG.
 boot_qemu() {
 	local kernel=$1 initrd=$2 log=$3
 	shift 3
-	timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 1G -nographic \
+	timeout 900 qemu-system-x86_64 -accel "${boot_accel:-tcg}" -cpu "${boot_cpu:-max}" -m 1G -nographic \
 		-no-reboot -kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet" "$@" >"$log" 2>&1 </dev/null || true
+		-append "console=ttyS0 panic=-1 quiet ${boot_append:-}" "$@" >"$log" 2>&1 </dev/null || true
 }
 
 # Statically linked helper programs that run in the emulated host.

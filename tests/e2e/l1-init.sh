@@ -1,0 +1,79 @@
+#!/bin/busybox sh
+# init of the emulated host (L1): loads the rebuilt KVM and runs Linux guests
+# (L2) on it with QEMU. kes.mode=demo shows one guest's session; kes.mode=test
+# also runs two guests at once under each scope and switches the statistics
+# off under a running guest.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+mkdir -p /tmp /dev/shm
+mode=$(sed -n 's/.*kes\.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
+param=/sys/module/kvm/parameters/exitstats
+
+echo KES-BEGIN
+dmesg -c | grep -E 'WARNING|BUG|Oops' | sed 's/^/# before KVM was loaded: /'
+for m in $(cat /etc/kes-modules); do
+	insmod "/lib/kes/$m.ko" || echo "KES-FAIL insmod $m"
+done
+echo "# emulated host: Linux $(uname -r), kvm $(cat /sys/module/kvm/version), exitstats=$(cat $param)"
+
+# l2 ROLE: one guest on /dev/kvm, its console on stdin and stdout.
+l2() {
+	qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp 1 -nic none -nographic \
+		-no-reboot -L /qemu -kernel /l2/vmlinuz -initrd /l2/initrd.gz \
+		-append "console=ttyS0 quiet panic=-1 kes.role=$1"
+}
+
+# wait_for TEXT FILE: until the guest's console shows TEXT (at most 180 s).
+wait_for() {
+	i=0
+	while ! grep -q "$1" "$2" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 1800 ] && { echo "KES-FAIL timed out waiting for $1 in $2"; return 1; }
+		sleep 0.1
+	done
+}
+
+# Two guests at once: "window" measures 6 s of its own VM while "load" does
+# 5000 port reads; under scope vm the window must not see them.
+scope_pair() {
+	echo "$1" >$param
+	rm -f /tmp/a.in /tmp/b.in /tmp/a.out /tmp/b.out
+	mkfifo /tmp/a.in /tmp/b.in
+	l2 window </tmp/a.in >/tmp/a.out 2>&1 &
+	a=$!
+	l2 load </tmp/b.in >/tmp/b.out 2>&1 &
+	b=$!
+	exec 3>/tmp/a.in 4>/tmp/b.in
+	wait_for L2-READY /tmp/a.out && wait_for L2-READY /tmp/b.out
+	echo go >&3
+	echo go >&4
+	wait $a
+	wait $b
+	exec 3>&- 4>&-
+	sed "s/^/[guest A, scope $1] /" /tmp/a.out
+	sed "s/^/[guest B, scope $1] /" /tmp/b.out
+}
+
+if [ "$mode" = demo ]; then
+	l2 demo </dev/null 2>&1 | sed 's/^/[guest] /'
+else
+	l2 check </dev/null 2>&1 | sed 's/^/[guest] /'
+	scope_pair vm
+	scope_pair host
+	echo vm >$param
+	l2 watch </dev/null >/tmp/w.out 2>&1 &
+	w=$!
+	wait_for "exits/s" /tmp/w.out && sleep 2
+	echo "# switching the statistics off under the running guest"
+	echo off >$param
+	wait $w
+	sed 's/^/[guest, watch] /' /tmp/w.out
+	echo vm >$param
+fi
+
+dmesg | grep -E 'WARNING|BUG|Oops|Call Trace|general protection' && echo "KES-DMESG-BAD"
+echo KES-END
+sleep 2
+poweroff -f

@@ -1,0 +1,142 @@
+#!/bin/bash
+# The whole product end to end: an emulated AMD host (QEMU TCG, Debian's
+# kernel of SERIES) loads the KVM modules that DKMS builds from the host
+# package, and runs Linux guests on them with QEMU; the guests use the
+# packaged kvm-exitstats command and Debian's cpuid tool.
+#
+# usage: tests/e2e/run.sh SERIES [--demo]
+#   --demo  show one guest session as a user sees it, without the checks
+# Needs the packages in build/package (tests/package/build-packages.sh).
+set -euo pipefail
+. "$(dirname "$0")/../kernel/lib.sh"
+
+series=${1:?usage: tests/e2e/run.sh SERIES [--demo]}
+mode=test
+[ "${2:-}" = --demo ] && mode=demo
+pkgdir=$top/build/package
+dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb 2>/dev/null) ||
+	fail "no host package in $pkgdir: run tests/package/build-packages.sh"
+guest_deb=$(ls "$pkgdir"/kvm-exitstats-guest_*_amd64.deb)
+name=kvm-exitstats
+version=$(dpkg-deb -f "$dkms_deb" Version)
+
+kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series installed"
+image=$(kernel_image_dir "$kver")
+work=$(mktemp -d "${TMPDIR:-/tmp}/kes-e2e.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# The host modules as the package builds them: DKMS, from the package's
+# /usr/src, into a private DKMS tree (the machine's own DKMS is not touched).
+host_modules() {
+	local out=$build_root/e2e-$kver stamp
+	stamp=$(sha256sum "$dkms_deb" | cut -c1-16)
+	if [ ! -f "$out/.stamp" ] || [ "$(cat "$out/.stamp")" != "$stamp" ]; then
+		rm -rf "$out"
+		mkdir -p "$out/pkg" "$out/dkms"
+		dpkg -x "$dkms_deb" "$out/pkg"
+		log "dkms build $name/$version -k $kver from the host package"
+		dkms add --dkmstree "$out/dkms" --sourcetree "$out/pkg/usr/src" -m "$name" -v "$version" >/dev/null
+		dkms build --dkmstree "$out/dkms" --sourcetree "$out/pkg/usr/src" -m "$name" -v "$version" \
+			-k "$kver" >"$out/dkms-build.log" 2>&1 || { tail -n 20 "$out/dkms-build.log"; fail "dkms build failed"; }
+		echo "$stamp" >"$out/.stamp"
+	fi
+	echo "$out/dkms/$name/$version/$kver/x86_64/module"
+}
+
+# Copies a dynamically linked program and the libraries it needs.
+copy_with_libraries() {
+	local program=$1 root=$2 dest=${3:-$1} lib
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$program" "$root$dest"
+	for lib in $(ldd "$program" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+decompress_module() {
+	local f=$1 dest=$2
+	case "$f" in
+	*.xz) xz -dc "$f" >"$dest/$(basename "${f%.xz}")" ;;
+	*.zst) zstd -qdc "$f" >"$dest/$(basename "${f%.zst}")" ;;
+	*) cp "$f" "$dest/" ;;
+	esac
+}
+
+modules=$(host_modules)
+
+# A machine whose own KVM offers VMX or SVM to its guests runs the emulated
+# host with it (faster, and the real vendor); otherwise TCG emulates AMD SVM.
+boot_accel=tcg
+boot_cpu=max
+vendor=amd
+host_vendor=$(grep -o -m1 -w 'vmx\|svm' /proc/cpuinfo || true)
+nested=$(cat /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/parameters/nested 2>/dev/null | head -n1 || true)
+if [ -w /dev/kvm ] && [ -n "$host_vendor" ] && { [ "$nested" = Y ] || [ "$nested" = 1 ]; }; then
+	boot_accel=kvm
+	boot_cpu=host
+	[ "$host_vendor" = vmx ] && vendor=intel
+	log "this machine's KVM offers ${host_vendor^^} to guests: the emulated host runs on it (kvm-$vendor)"
+else
+	log "no VT-x/AMD-V offered to guests here: QEMU's TCG emulates an AMD host with SVM (kvm-amd)"
+fi
+
+# The guest (L2): busybox, Debian's cpuid, the packaged command, a workload.
+l2=$work/l2
+mkdir -p "$l2"/{bin,usr/bin,dev,proc,sys,tmp} "$work/guest-pkg"
+cp /bin/busybox "$l2/bin/"
+copy_with_libraries /usr/bin/cpuid "$l2" /bin/cpuid
+dpkg -x "$guest_deb" "$work/guest-pkg"
+copy_with_libraries "$work/guest-pkg/usr/bin/kvm-exitstats" "$l2" /usr/bin/kvm-exitstats
+gcc -static -O2 -Wall -Wextra -Werror -o "$l2/bin/portio" "$top/tests/e2e/portio.c"
+cp "$top/tests/e2e/l2-init.sh" "$l2/init"
+pack_initrd "$l2" "$work/l2-initrd.gz"
+
+# The emulated host (L1): the rebuilt KVM, QEMU and the guest's kernel.
+root=$work/root
+l1_base_root "$root" "$image" "$kver"
+for m in kvm "kvm-$vendor"; do
+	decompress_module "$(ls "$modules/$m.ko"*)" "$root/lib/kes"
+done
+mkdir -p "$root/etc"
+if [ "$vendor" = amd ]; then
+	echo "irqbypass kvm ccp kvm-amd" >"$root/etc/kes-modules"
+else
+	echo "irqbypass kvm kvm-intel" >"$root/etc/kes-modules"
+fi
+copy_with_libraries /usr/bin/qemu-system-x86_64 "$root" /bin/qemu-system-x86_64
+mkdir -p "$root/qemu" "$root/l2"
+for f in /usr/share/seabios/bios-256k.bin /usr/share/seabios/vgabios-stdvga.bin \
+	 /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/kvmvapic.bin; do
+	cp -L "$f" "$root/qemu/"
+done
+cp "$image/boot/vmlinuz-$kver" "$root/l2/vmlinuz"
+cp "$work/l2-initrd.gz" "$root/l2/initrd.gz"
+cp "$top/tests/e2e/l1-init.sh" "$root/init"
+pack_initrd "$root" "$work/initrd.gz"
+
+serial=$work/serial.log
+start=$(date +%s)
+log "the emulated host boots $kver with kvm and kvm-$vendor $version built by DKMS; Linux guests run on them"
+boot_append="kes.mode=$mode" boot_accel=$boot_accel boot_cpu=$boot_cpu \
+	boot_qemu "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$serial" -smp 1 -m 2G
+elapsed=$(( $(date +%s) - start ))
+# The console as a user sees it, without the markers and the JSON reports.
+tr -d '\r' <"$serial" | sed -n '/KES-BEGIN/,/KES-END/p' | sed '/L2-JSON-BEGIN/,/L2-JSON-END/d' |
+	grep -v '^KES-\|L2-DONE\|L2-READY\|reboot: Power down' |
+	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' >"$work/shown" || true
+grep -q KES-END "$serial" || { tail -n 40 "$serial"; fail "$series: the emulated host did not finish ($elapsed s)"; }
+
+if [ "$mode" = demo ]; then
+	sed 's/^\[guest\] //' "$work/shown"
+	echo
+	echo "(The numbers come from kvm-$vendor $version, built by DKMS from the host package and loaded"
+	echo " in the emulated host ($boot_accel): a Linux guest of that host read them with CPUID.)"
+	log "demo finished in $elapsed s"
+	exit 0
+fi
+
+cat "$work/shown"
+tr -d '\r' <"$serial" | python3 "$top/tests/e2e/check.py" && status=0 || status=1
+log "$series end to end: $elapsed s in the emulator"
+exit $status
