@@ -35,8 +35,6 @@ suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
 suite "guest command as a static binary" "$top/tests/guest/static-build.sh"
 suite "Debian packages build, lintian-clean" "$top/tests/package/build-packages.sh"
 suite "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh"
-suite "end to end: Linux guests on the packaged KVM, 6.12" "$top/tests/e2e/run.sh" 6.12
-suite "end to end: Linux guests on the packaged KVM, 6.1" "$top/tests/e2e/run.sh" 6.1
 suite "kernel modules build for 6.1 and 6.12" "$top/tests/kernel/build-test.sh" 6.1 6.12
 suite "DKMS builds and installs the modules" "$top/tests/kernel/dkms-test.sh" 6.1 6.12
 suite "6.12 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12 amd
