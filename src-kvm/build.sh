@@ -100,11 +100,15 @@ find_tarball() {
 	return 1
 }
 
+# Where a tarball's extraction is cached: one directory per tarball content.
+tarball_cache_dir() {
+	echo "$cache/$(basename "$1")-$(stat -c '%s-%Y' "$1")"
+}
+
 # Extracts the needed parts of a tarball once; prints the extracted tree.
 prepare_tarball() {
-	local tarball=$1 key dir top tmp
-	key=$(basename "$tarball")-$(stat -c '%s-%Y' "$tarball")
-	dir=$cache/$key
+	local tarball=$1 dir top tmp
+	dir=$(tarball_cache_dir "$tarball")
 	mkdir -p "$cache"
 	exec 9>"$cache/.lock"
 	flock 9
@@ -135,7 +139,7 @@ tarball_debian_version() {
 # The version of a tarball's source without extracting it, if known.
 cheap_tarball_version() {
 	local tarball=$1 debian=$2 dir
-	dir=$cache/$(basename "$tarball")-$(stat -c '%s-%Y' "$tarball")
+	dir=$(tarball_cache_dir "$tarball")
 	if [ -f "$dir/.complete" ]; then
 		makefile_version "$dir"
 	elif [ -n "$debian" ]; then

@@ -54,15 +54,6 @@ copy_with_libraries() {
 	done
 }
 
-decompress_module() {
-	local f=$1 dest=$2
-	case "$f" in
-	*.xz) xz -dc "$f" >"$dest/$(basename "${f%.xz}")" ;;
-	*.zst) zstd -qdc "$f" >"$dest/$(basename "${f%.zst}")" ;;
-	*) cp "$f" "$dest/" ;;
-	esac
-}
-
 modules=$(host_modules)
 
 # A machine whose own KVM offers VMX or SVM to its guests runs the emulated

@@ -48,16 +48,23 @@ patched_modules_dir() {
 	echo "$dir"
 }
 
-# Copies a module from a kernel image, decompressed for busybox insmod.
+# Copies a module file (.ko, .ko.xz, .ko.zst) into DEST as a plain .ko, for
+# busybox insmod.
+decompress_module() {
+	local f=$1 dest=$2
+	case "$f" in
+	*.xz) xz -dc "$f" >"$dest/$(basename "${f%.xz}")" ;;
+	*.zst) zstd -qdc "$f" >"$dest/$(basename "${f%.zst}")" ;;
+	*) cp "$f" "$dest/" ;;
+	esac
+}
+
+# Copies a module from a kernel image, decompressed.
 copy_stock_module() {
 	local image=$1 kver=$2 path=$3 dest=$4 f
 	f=$(ls "$image/lib/modules/$kver/kernel/$path".ko* 2>/dev/null | head -n1)
 	[ -n "$f" ] || fail "$path not found in linux-image-$kver"
-	case "$f" in
-	*.xz) xz -dc "$f" >"$dest/$(basename "$path").ko" ;;
-	*.zst) zstd -qdc "$f" >"$dest/$(basename "$path").ko" ;;
-	*) cp "$f" "$dest/" ;;
-	esac
+	decompress_module "$f" "$dest"
 }
 
 # A busybox root for the emulated host with Debian's irqbypass and ccp
