@@ -75,8 +75,15 @@ watch = console("[guest, watch] ")
 check("L2-WATCH-EXIT 5" in watch and any("switched the statistics off" in line for line in watch),
       "statistics switched off under a running watch: exit 5 with its message")
 
-check(not any("KES-DMESG-BAD" in line or "L2-DMESG-BAD" in line for line in lines),
-      "no WARNING, BUG or Oops in the host's or the guests' kernel log")
+# Each guest's boot logs one WARNING from arch/x86/kernel/fpu/xstate.c (the
+# XSAVE sizes QEMU's TCG reports do not add up); Debian's own kvm-amd gives
+# the same, on every boot (tests/e2e/run.sh SERIES --boots N --stock).
+KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Kernel panic|general protection|-DMESG-BAD")
+EMULATOR_ARTEFACT = "arch/x86/kernel/fpu/xstate.c"
+trouble = [line for line in lines if KERNEL_TROUBLE.search(line) and EMULATOR_ARTEFACT not in line]
+for line in trouble[:5]:
+    print(f"# {line}")
+check(not trouble, "no WARNING, BUG or Oops in the host's or the guests' kernel log")
 check(not any("KES-FAIL" in line for line in lines), "the emulated host ran every step")
 
 print(f"{passed} passed, {failed} failed")

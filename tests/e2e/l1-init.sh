@@ -17,6 +17,7 @@ for m in $(cat /etc/kes-modules); do
 	insmod "/lib/kes/$m.ko" || echo "KES-FAIL insmod $m"
 done
 echo "# emulated host: Linux $(uname -r), kvm $(cat /sys/module/kvm/version), exitstats=$(cat $param)"
+idle_vm >/dev/null &
 
 # l2 ROLE: one guest on /dev/kvm, its console on stdin and stdout.
 l2() {
@@ -35,6 +36,12 @@ wait_for() {
 	done
 }
 
+# show_guest NAME FILE: what a guest's console showed, for a failure report.
+show_guest() {
+	echo "# last lines of guest $1:"
+	tail -n 15 "$2" | sed "s/^/#   /"
+}
+
 # Two guests at once: "window" measures 6 s of its own VM while "load" does
 # 5000 port reads; under scope vm the window must not see them.
 scope_pair() {
@@ -46,11 +53,21 @@ scope_pair() {
 	l2 load </tmp/b.in >/tmp/b.out 2>&1 &
 	b=$!
 	exec 3>/tmp/a.in 4>/tmp/b.in
-	wait_for L2-READY /tmp/a.out && wait_for L2-READY /tmp/b.out
-	echo go >&3
-	echo go >&4
+	# A guest that hangs must not stop the run: both are killed after 240 s.
+	(sleep 240 && echo "KES-FAIL scope $1: guests still running after 240 s" &&
+	 show_guest A /tmp/a.out && show_guest B /tmp/b.out && kill $a $b) 2>/dev/null &
+	watchdog=$!
+	if wait_for L2-READY /tmp/a.out && wait_for L2-READY /tmp/b.out; then
+		echo go >&3
+		echo go >&4
+	else
+		show_guest A /tmp/a.out
+		show_guest B /tmp/b.out
+		kill $a $b
+	fi
 	wait $a
 	wait $b
+	kill $watchdog 2>/dev/null
 	exec 3>&- 4>&-
 	sed "s/^/[guest A, scope $1] /" /tmp/a.out
 	sed "s/^/[guest B, scope $1] /" /tmp/b.out
@@ -58,6 +75,19 @@ scope_pair() {
 
 if [ "$mode" = demo ]; then
 	l2 demo </dev/null 2>&1 | sed 's/^/[guest] /'
+elif [ "$mode" = boots ]; then
+	# Boots a guest again and again: how often the emulated stack fails it.
+	n=$(sed -n 's/.*kes\.boots=\([0-9]*\).*/\1/p' /proc/cmdline)
+	i=0
+	while [ $i -lt "$n" ]; do
+		i=$((i + 1))
+		l2 boot </dev/null >/tmp/boot.out 2>&1
+		if grep -q "L2-DONE" /tmp/boot.out && ! grep -q "Oops\|BUG:\|Kernel panic" /tmp/boot.out; then
+			echo "KES-BOOT $i ok $(grep -c 'guest boot: .*WARNING' /tmp/boot.out) boot warnings"
+		else
+			echo "KES-BOOT $i failed: $(grep -m1 'Oops\|BUG:\|Kernel panic\|RIP:' /tmp/boot.out)"
+		fi
+	done
 else
 	l2 check </dev/null 2>&1 | sed 's/^/[guest] /'
 	scope_pair vm

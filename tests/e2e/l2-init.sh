@@ -53,6 +53,9 @@ window | load)
 	fi
 	json "$role" /tmp/window.json
 	;;
+boot)
+	# Only the boot itself (tests/e2e/run.sh --boots).
+	;;
 watch)
 	kvm-exitstats watch --interval 1
 	echo "L2-WATCH-EXIT $?"

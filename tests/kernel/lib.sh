@@ -84,13 +84,61 @@ pack_initrd() {
 }
 
 # Boots KERNEL with INITRD under QEMU TCG with AMD SVM (or what boot_accel
-# and boot_cpu say); serial to LOG.
+# and boot_cpu say) for at most boot_limit seconds (900); serial to LOG.
 boot_qemu() {
 	local kernel=$1 initrd=$2 log=$3
 	shift 3
-	timeout 900 qemu-system-x86_64 -accel "${boot_accel:-tcg}" -cpu "${boot_cpu:-max}" -m 1G -nographic \
+	timeout "${boot_limit:-900}" qemu-system-x86_64 -accel "${boot_accel:-tcg}" -cpu "${boot_cpu:-max}" -m 1G -nographic \
 		-no-reboot -kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet ${boot_append:-}" "$@" >"$log" 2>&1 </dev/null || true
+}
+
+# Copies a dynamically linked program and the libraries it needs.
+copy_with_libraries() {
+	local program=$1 root=$2 dest=${3:-$1} lib
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$program" "$root$dest"
+	for lib in $(ldd "$program" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# Boots KERNEL with INITRD under Bochs (Intel VMX, one CPU) for at most
+# boot_limit seconds (900); serial to LOG; Bochs's files go to WORK/bochs.
+boot_bochs() {
+	local kernel=$1 initrd=$2 log=$3 dir=$4/bochs
+	mkdir -p "$dir/iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$dir/iso/isolinux/"
+	cp "$kernel" "$dir/iso/isolinux/vmlinuz"
+	cp "$initrd" "$dir/iso/isolinux/initrd.gz"
+	cat >"$dir/iso/isolinux/isolinux.cfg" <<EOF
+default l1
+prompt 0
+label l1
+  kernel vmlinuz
+  append initrd=initrd.gz console=ttyS0,115200 panic=-1 quiet ${boot_append:-}
+EOF
+	xorriso -as mkisofs -quiet -o "$dir/boot.iso" -b isolinux/isolinux.bin \
+		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$dir/iso" 2>/dev/null
+	cat >"$dir/bochsrc" <<EOF
+megs: ${bochs_megs:-1024}
+cpu: model=corei7_haswell_4770, count=1, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=1
+clock: sync=none
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+pci: enabled=1, chipset=i440fx
+ata0-master: type=cdrom, path=$dir/boot.iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$log
+display_library: rfb, options="timeout=0"
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+speaker: enabled=0
+mouse: enabled=0
+log: $dir/bochs.log
+EOF
+	echo c >"$dir/bochs.rc"
+	timeout "${boot_limit:-900}" bochs-bin -q -f "$dir/bochsrc" -rc "$dir/bochs.rc" >"$dir/bochs.out" 2>&1 </dev/null || true
 }
 
 # Statically linked helper programs that run in the emulated host.

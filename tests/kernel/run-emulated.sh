@@ -73,45 +73,14 @@ if [ "$vendor" = amd ]; then
 	boot_qemu "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$serial" -smp 2
 else
 	log "Bochs (Intel VMX) boots $kver with the rebuilt kvm + kvm-intel"
-	iso=$work/iso
-	mkdir -p "$iso/isolinux"
-	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
-	cp "$image/boot/vmlinuz-$kver" "$iso/isolinux/vmlinuz"
-	cp "$work/initrd.gz" "$iso/isolinux/initrd.gz"
-	cat >"$iso/isolinux/isolinux.cfg" <<EOF
-default l1
-prompt 0
-label l1
-  kernel vmlinuz
-  append initrd=initrd.gz console=ttyS0,115200 panic=-1 quiet
-EOF
-	xorriso -as mkisofs -quiet -o "$work/boot.iso" -b isolinux/isolinux.bin \
-		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iso" 2>/dev/null
-	cat >"$work/bochsrc" <<EOF
-megs: 1024
-cpu: model=corei7_haswell_4770, count=1, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=1
-clock: sync=none
-romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-pci: enabled=1, chipset=i440fx
-ata0-master: type=cdrom, path=$work/boot.iso, status=inserted
-boot: cdrom
-com1: enabled=1, mode=file, dev=$serial
-display_library: rfb, options="timeout=0"
-sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
-speaker: enabled=0
-mouse: enabled=0
-log: $work/bochs.log
-EOF
-	echo c >"$work/bochs.rc"
-	timeout 900 bochs-bin -q -f "$work/bochsrc" -rc "$work/bochs.rc" >"$work/bochs.out" 2>&1 </dev/null || true
+	boot_bochs "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$serial" "$work"
 fi
 elapsed=$(( $(date +%s) - start ))
 
 sed -n '/KES-BEGIN/,/KES-END/p' "$serial" | tr -d '\r' | grep -v '^KES-' || true
 if ! grep -q KES-END "$serial"; then
 	tail -n 40 "$serial" >&2
-	[ "$vendor" = intel ] && tail -n 20 "$work/bochs.out" >&2
+	[ "$vendor" = intel ] && tail -n 20 "$work/bochs/bochs.out" >&2
 	fail "$series/$vendor: the emulated host did not finish the test ($elapsed s)"
 fi
 grep -q KES-DMESG-BAD "$serial" && fail "$series/$vendor: the emulated host logged a kernel warning"

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Compares the KVM selftest results of the stock and the product's modules.
+
+usage: compare.py [--list-regressions] LOG... [--retry LOG...]
+  LOG...       serial logs of the passes stock, vm and host
+               (KES-RESULT, KES-OUTPUT and KES-DMESG lines of l1-init.sh)
+  --retry      logs of a second run of the tests that regressed in the first
+  --list-regressions
+               print only the names of the tests that regressed
+A test regresses when it passes on stock and not under exitstats=vm or host,
+or when the kernel logs WARNING/BUG/Oops during it with ours and not with
+stock. A result that changes on the retry is reported, and only a retry that
+regresses again counts. The last line: "N passed, N failed".
+"""
+import collections
+import sys
+
+STOCK = "stock"
+OURS = ("vm", "host")
+RESULTS = ("pass", "skip", "fail", "timeout", "crash", "hang")
+
+
+class Run:
+    """The results of one run of every pass, keyed by (pass, test)."""
+
+    def __init__(self, paths):
+        self.results = {}
+        self.output = collections.defaultdict(list)
+        self.kernel_log = collections.defaultdict(list)
+        for path in paths:
+            with open(path, errors="replace") as log:
+                for line in log:
+                    self._read(line)
+
+    def _read(self, line):
+        fields = line.split()
+        if len(fields) >= 5 and fields[0] == "KES-RESULT":
+            self.results[(fields[1], fields[2])] = (fields[3], fields[4])
+        elif len(fields) >= 3 and fields[0] in ("KES-OUTPUT", "KES-DMESG"):
+            key = (fields[1], fields[2].rstrip(":"))
+            text = line.split(": ", 1)[1].strip() if ": " in line else ""
+            (self.output if fields[0] == "KES-OUTPUT" else self.kernel_log)[key].append(text)
+
+    def result(self, scope, name):
+        return self.results.get((scope, name), ("missing", "0"))[0]
+
+    def cell(self, scope, name):
+        result, seconds = self.results.get((scope, name), ("missing", "0"))
+        return f"{result} {seconds}s"
+
+    def names(self):
+        return sorted({name for (_, name) in self.results})
+
+    def problems(self, name):
+        """What went wrong with ours where stock was fine, per scope."""
+        found = {}
+        for scope in OURS:
+            lines = []
+            if self.result(STOCK, name) == "pass" and self.result(scope, name) != "pass":
+                lines.append(f"{self.result(scope, name)} under exitstats={scope}")
+                lines += [f"  {text}" for text in self.output[(scope, name)]]
+            if self.kernel_log[(scope, name)] and not self.kernel_log[(STOCK, name)]:
+                lines.append(f"kernel log under exitstats={scope}, not on stock:")
+                lines += [f"  {text}" for text in self.kernel_log[(scope, name)][:5]]
+            if lines:
+                found[scope] = lines
+        return found
+
+
+def split_arguments(arguments):
+    list_only = "--list-regressions" in arguments
+    arguments = [a for a in arguments if a != "--list-regressions"]
+    if "--retry" in arguments:
+        at = arguments.index("--retry")
+        return list_only, arguments[:at], arguments[at + 1:]
+    return list_only, arguments, []
+
+
+def summary(run, label, scope):
+    counts = collections.Counter(result for (s, _), (result, _) in run.results.items() if s == scope)
+    text = ", ".join(f"{counts[r]} {r}" for r in RESULTS if counts[r])
+    return f"# {label:<22} {text}"
+
+
+def main():
+    list_only, first_logs, retry_logs = split_arguments(sys.argv[1:])
+    first = Run(first_logs)
+    retry = Run(retry_logs) if retry_logs else None
+    if list_only:
+        for name in first.names():
+            if first.problems(name):
+                print(name)
+        return 0
+
+    regressions, matches, notes = [], 0, []
+    print(f"{'selftest':<40} {'stock':<14} {'vm':<14} {'host':<14}")
+    for name in first.names():
+        cells = " ".join(f"{first.cell(scope, name):<14}" for scope in (STOCK,) + OURS)
+        problems = first.problems(name)
+        if problems and retry and (STOCK, name) in retry.results:
+            again = retry.problems(name)
+            for scope in list(problems):
+                if scope not in again:
+                    notes.append(f"{name}: {problems[scope][0]} at first; on the retry stock "
+                                 f"{retry.result(STOCK, name)}, exitstats={scope} {retry.result(scope, name)}")
+                    del problems[scope]
+        verdict = "REGRESSION" if problems else "same"
+        if not problems and first.result(STOCK, name) != "pass" and \
+                all(first.result(scope, name) == "pass" for scope in OURS):
+            verdict = "better"
+        print(f"{name:<40} {cells} {verdict}")
+        if first.result(STOCK, name) in ("fail", "timeout", "crash", "hang") and first.output[(STOCK, name)]:
+            print(f"    on stock: {first.output[(STOCK, name)][-1]}")
+        for lines in problems.values():
+            for line in lines:
+                print(f"    {line}")
+        if problems:
+            regressions.append(name)
+        else:
+            matches += 1
+
+    print()
+    print(summary(first, "stock", STOCK))
+    for scope in OURS:
+        print(summary(first, f"ours exitstats={scope}", scope))
+    for (scope, name), lines in sorted(first.kernel_log.items()):
+        if lines and scope == STOCK:
+            print(f"# kernel log during {name} on stock too: {lines[0]}")
+    for note in notes:
+        print(f"# flaky in the emulator: {note}")
+    if regressions:
+        print(f"# regressions: {' '.join(regressions)}")
+    print(f"{matches} passed, {len(regressions)} failed")
+    return 1 if regressions else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

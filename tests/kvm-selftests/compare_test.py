@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The rules of compare.py, on small serial logs written here."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+COMPARE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare.py")
+
+
+class CompareTest(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.directory.cleanup()
+
+    def log(self, name, *lines):
+        path = os.path.join(self.directory.name, name)
+        with open(path, "w") as log:
+            log.write("\n".join(lines) + "\n")
+        return path
+
+    def compare(self, *arguments):
+        done = subprocess.run([sys.executable, COMPARE, *arguments], capture_output=True, text=True)
+        return done.returncode, done.stdout.splitlines()
+
+    def passes(self, vm_result="pass", host_result="pass", stock_result="pass", extra_vm=()):
+        return [self.log("stock", f"KES-RESULT stock a_test {stock_result} 1.0", "KES-RESULT stock b_test skip 0.1"),
+                self.log("vm", f"KES-RESULT vm a_test {vm_result} 1.0", "KES-RESULT vm b_test skip 0.1", *extra_vm),
+                self.log("host", f"KES-RESULT host a_test {host_result} 1.0", "KES-RESULT host b_test skip 0.1")]
+
+    def test_same_results_pass(self):
+        status, lines = self.compare(*self.passes())
+        self.assertEqual(status, 0)
+        self.assertEqual(lines[-1], "2 passed, 0 failed")
+        self.assertIn("# ours exitstats=host    1 pass, 1 skip", lines)
+
+    def test_passing_on_stock_only_is_a_regression(self):
+        status, lines = self.compare(*self.passes(host_result="timeout"))
+        self.assertEqual(status, 1)
+        self.assertEqual(lines[-1], "1 passed, 1 failed")
+        self.assertIn("    timeout under exitstats=host", lines)
+        self.assertIn("# regressions: a_test", lines)
+
+    def test_failing_on_stock_too_is_not(self):
+        status, lines = self.compare(*self.passes(stock_result="fail", vm_result="fail", host_result="timeout"))
+        self.assertEqual(status, 0)
+        self.assertEqual(lines[-1], "2 passed, 0 failed")
+
+    def test_kernel_log_with_ours_only_is_a_regression(self):
+        warning = "KES-DMESG vm b_test: [ 1.0] WARNING: CPU: 0 PID: 1 at arch/x86/kvm/x86.c:1"
+        status, lines = self.compare(*self.passes(extra_vm=(warning,)))
+        self.assertEqual(status, 1)
+        self.assertIn("    kernel log under exitstats=vm, not on stock:", lines)
+
+    def test_list_regressions_names_them(self):
+        status, lines = self.compare("--list-regressions", *self.passes(vm_result="fail"))
+        self.assertEqual((status, lines), (0, ["a_test"]))
+
+    def test_retry_that_passes_is_reported_not_counted(self):
+        first = self.passes(vm_result="timeout")
+        retry = [self.log("retry-stock", "KES-RESULT stock a_test pass 1.0"),
+                 self.log("retry-vm", "KES-RESULT vm a_test pass 1.0"),
+                 self.log("retry-host", "KES-RESULT host a_test pass 1.0")]
+        status, lines = self.compare(*first, "--retry", *retry)
+        self.assertEqual(status, 0)
+        self.assertEqual(lines[-1], "2 passed, 0 failed")
+        self.assertTrue(any(line.startswith("# flaky in the emulator: a_test: timeout under exitstats=vm")
+                            for line in lines))
+
+    def test_retry_that_regresses_again_counts(self):
+        first = self.passes(vm_result="fail")
+        retry = [self.log("retry-stock", "KES-RESULT stock a_test pass 1.0"),
+                 self.log("retry-vm", "KES-RESULT vm a_test fail 1.0"),
+                 self.log("retry-host", "KES-RESULT host a_test pass 1.0")]
+        status, lines = self.compare(*first, "--retry", *retry)
+        self.assertEqual(status, 1)
+        self.assertEqual(lines[-1], "1 passed, 1 failed")
+
+
+if __name__ == "__main__":
+    unittest.main()

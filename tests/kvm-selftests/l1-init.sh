@@ -1,0 +1,85 @@
+#!/bin/busybox sh
+# init of the emulated host that runs the kernel's KVM selftests on the kvm
+# and kvm-amd in /lib/kes. Kernel command line:
+#   kes.passes=stock|vm,host  one pass over all tests each; vm and host set
+#                             kvm.exitstats first
+#   kes.limit=SECONDS         per-test time limit
+#   kes.resume=PASS:N         start there (after the emulated host died)
+# Prints KES-START and KES-RESULT lines that tests/kvm-selftests/run.sh reads.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mkdir -p /dev/shm /tmp
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+export PATH=/bin HOME=/tmp
+# The runner and the idle VM must survive the memory-hungry tests.
+echo -1000 >/proc/self/oom_score_adj
+
+arg() {
+	sed -n "s/.*kes\\.$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline
+}
+passes=$(arg passes | tr , ' ')
+limit=$(arg limit)
+resume=$(arg resume)
+
+echo KES-BEGIN
+for m in $(cat /etc/kes-modules); do
+	insmod "/lib/kes/$m.ko" || echo "KES-FAIL insmod $m"
+done
+dmesg -c >/dev/null
+/bin/idle_vm &
+
+# run_test PASS NAME PATH: one test in a session of its own, killed with
+# everything it started when it is done or over the time limit.
+run_test() {
+	rm -rf /tmp/run /tmp/timed-out
+	mkdir /tmp/run
+	cd /tmp/run || return
+	start=$(cut -d' ' -f1 /proc/uptime)
+	# The test, unlike its runner, is fair game for the OOM killer.
+	setsid sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0"' "/st/$3" >/tmp/out 2>&1 </dev/null &
+	pid=$!
+	setsid sh -c "sleep $limit; touch /tmp/timed-out; kill -9 -$pid" 2>/dev/null &
+	watchdog=$!
+	wait $pid
+	rc=$?
+	kill -9 -$watchdog 2>/dev/null
+	kill -9 -$pid 2>/dev/null
+	cd /
+	seconds=$(awk -v a="$start" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+	if [ -e /tmp/timed-out ]; then
+		result=timeout
+	elif [ $rc = 0 ]; then
+		result=pass
+	elif [ $rc = 4 ]; then
+		result=skip
+	else
+		result=fail
+	fi
+	echo "KES-RESULT $1 $2 $result $seconds"
+	if [ $result = fail ] || [ $result = timeout ]; then
+		grep -v '^ok \|^# *$' /tmp/out | tail -n 4 | sed "s/^/KES-OUTPUT $1 $2: /"
+	fi
+	dmesg -c | grep -E 'WARNING:|BUG:|Oops|general protection|Kernel panic' |
+		sed "s/^/KES-DMESG $1 $2: /"
+}
+
+started=yes
+[ -n "$resume" ] && started=no
+for pass in $passes; do
+	[ "$pass" = stock ] || echo "$pass" >/sys/module/kvm/parameters/exitstats
+	i=0
+	while read -r name path; do
+		i=$((i + 1))
+		[ "$pass" = "${resume%%:*}" ] && [ $i -ge "${resume##*:}" ] && started=yes
+		[ $started = yes ] || continue
+		echo "KES-START $pass:$i $name"
+		run_test "$pass" "$name" "$path"
+	done </st/list
+	[ "$pass" = "${resume%%:*}" ] && started=yes
+done
+echo KES-END
+poweroff -f

@@ -1,0 +1,209 @@
+#!/bin/bash
+# The kernel's own KVM selftests on Debian's kvm/kvm-amd and on ours: builds
+# the x86_64 tests from linux-source-SERIES (static), boots Debian's kernel of
+# SERIES under QEMU TCG (AMD SVM) once with the stock modules and once with
+# the product's (every test under exitstats=vm, then under exitstats=host),
+# and compares the results test by test.
+#
+# usage: tests/kvm-selftests/run.sh SERIES [--limit SECONDS] [--only REGEX]
+#   --limit  per-test time limit (default 30 s)
+#   --only   run only the tests whose name matches REGEX
+# Exits non-zero when a test passes on stock but not on ours, or when the
+# emulated host logs WARNING/BUG/Oops during a test with ours and not with
+# stock. The last line: "N passed, N failed" (matches stock vs regressions).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/kernel/lib.sh
+. "$here/../kernel/lib.sh"
+
+usage="usage: tests/kvm-selftests/run.sh SERIES [--limit SECONDS] [--only REGEX]"
+series=${1:?$usage}
+shift
+limit=30
+only=.
+while [ $# -gt 0 ]; do
+	case $1 in
+	--limit) limit=${2:?$usage}; shift ;;
+	--only) only=${2:?$usage}; shift ;;
+	*) fail "$usage" ;;
+	esac
+	shift
+done
+
+kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series installed"
+image=$(kernel_image_dir "$kver")
+modules=$(patched_modules_dir "$kver")
+work=$(mktemp -d "${TMPDIR:-/tmp}/kes-selftests.XXXXXX")
+trap '[ -n "${KES_KEEP:-}" ] && echo "# kept $work" >&2 || rm -rf "$work"' EXIT
+
+# The x86_64 KVM selftests of linux-source-SERIES, built once per source
+# version; prints the directory with bin/ and list ("name path" per test).
+selftests_dir() {
+	local tarball=/usr/src/linux-source-$series.tar.xz version out src kvm name path
+	[ -f "$tarball" ] || fail "$tarball missing: apt-get install linux-source-$series"
+	version=$(dpkg-query -W -f '${Version}' "linux-source-$series")
+	out=$build_root/selftests-$version
+	if [ ! -f "$out/.complete" ]; then
+		rm -rf "$out"
+		mkdir -p "$out/bin"
+		log "building the KVM selftests of linux-source-$series $version (about a minute)" >&2
+		tar -xf "$tarball" -C "$work"
+		src=$work/linux-source-$series
+		kvm=$src/tools/testing/selftests/kvm
+		make -C "$src" headers >"$out/build.log" 2>&1 ||
+			{ tail -n 20 "$out/build.log" >&2; fail "make headers failed (log: $out/build.log)"; }
+		# -k: a test that does not build (a stable backport can break one)
+		# is reported as not built instead of stopping all the others.
+		make -k -j"$(nproc)" -C "$kvm" EXTRA_CFLAGS=-static >>"$out/build.log" 2>&1 || true
+		# Every program the build made (a .sh test runs a helper program).
+		(cd "$kvm" && find . -path ./lib -prune -o -type f -executable ! -name '*.sh' -print) |
+			while read -r path; do
+				mkdir -p "$out/bin/$(dirname "$path")"
+				strip -o "$out/bin/$path" "$kvm/$path"
+			done
+		for name in $(make -s -C "$kvm" emit_tests | cut -d: -f2); do
+			path=$(cd "$kvm" && find . -name "$name" -type f | head -n1)
+			if [ -z "$path" ]; then
+				echo "$name" >>"$out/not-built"
+				continue
+			fi
+			case $name in *.sh) mkdir -p "$out/bin/$(dirname "$path")"; cp "$kvm/$path" "$out/bin/$path" ;; esac
+			echo "$name bin/${path#./}" >>"$out/list"
+		done
+		[ -s "$out/list" ] || fail "no selftest built (log: $out/build.log)"
+		rm -rf "$src"
+		touch "$out/.complete"
+	fi
+	echo "$out"
+}
+
+tests=$(selftests_dir)
+if [ -s "$tests/not-built" ]; then
+	log "not built from linux-source-$series (compile errors in $tests/build.log): $(tr '\n' ' ' <"$tests/not-built")"
+fi
+grep -E "^[^ ]*($only)[^ ]* " "$tests/list" >"$work/list" || fail "no selftest matches $only"
+log "$(wc -l <"$work/list") KVM selftests of linux-source-$series, ${limit} s limit each"
+
+# One root per module set: busybox, bash (for the .sh tests), the tests.
+make_initrd() {
+	local kind=$1 root=$work/root-$1 m
+	l1_base_root "$root" "$image" "$kver"
+	copy_with_libraries /bin/bash "$root"
+	mkdir -p "$root/etc" "$root/st"
+	cp -r "$tests/bin" "$root/st/"
+	build_l1_program "$top/tests/kernel/idle_vm.c" "$root/bin/idle_vm"
+	echo "root:x:0:0:root:/tmp:/bin/sh" >"$root/etc/passwd"
+	echo "root:x:0:" >"$root/etc/group"
+	echo "irqbypass kvm ccp kvm-amd" >"$root/etc/kes-modules"
+	for m in kvm kvm-amd; do
+		if [ "$kind" = stock ]; then
+			copy_stock_module "$image" "$kver" "arch/x86/kvm/$m" "$root/lib/kes"
+		else
+			decompress_module "$(ls "$modules/$m.ko"*)" "$root/lib/kes"
+		fi
+	done
+	cp "$here/l1-init.sh" "$root/init"
+}
+
+# boot_watched LOG ARGS...: boot_qemu, stopped when the serial log has not
+# grown for the per-test limit plus two minutes (a hung emulated host).
+boot_watched() {
+	local log=$1 pid size=-1 quiet=0
+	shift
+	boot_limit=7200 boot_qemu "$@" &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		sleep 10
+		if [ "$(stat -c %s "$log" 2>/dev/null || echo 0)" = "$size" ]; then
+			quiet=$((quiet + 10))
+			if [ $quiet -ge $((limit + 120)) ]; then
+				pkill -f -- "-initrd ${2}" || true
+				echo "KES-HUNG"  >>"$log"
+			fi
+		else
+			size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+			quiet=0
+		fi
+	done
+	wait $pid || true
+}
+
+# boots PASS: boots until PASS has run every test of its list; a test
+# during which the emulated host died or hung is recorded as "crash" or
+# "hang", and the next boot resumes after it. The results go to
+# $work/serial-PASS.log.
+boots() {
+	local pass=$1 resume='' n=0 log last position what all=$work/serial-$1.log
+	while :; do
+		n=$((n + 1))
+		log=$work/serial-$pass-$n.log
+		boot_append="kes.passes=$pass kes.limit=$limit ${resume:+kes.resume=$resume}" \
+			boot_watched "$log" "$image/boot/vmlinuz-$kver" "$work/initrd-$pass.gz" "$log" -smp 2 -m 2G
+		tr -d '\r' <"$log" >>"$all"
+		grep -q '^KES-END' "$all" && return 0
+		last=$(tr -d '\r' <"$log" | grep '^KES-START' | tail -n1 || true)
+		[ -n "$last" ] || { tail -n 30 "$log"; fail "$pass: the emulated host died before the first test"; }
+		last=${last#KES-START }
+		position=${last%% *}
+		last=${last#* }
+		what=crash
+		grep -q '^KES-HUNG' "$log" && what=hang
+		echo "KES-RESULT $pass $last $what 0" >>"$all"
+		tr -d '\r' <"$log" | grep -E 'Oops|BUG|panic' | head -n 3 | sed "s/^/KES-DMESG $pass $last: /" >>"$all"
+		resume=$pass:$(( ${position#*:} + 1 ))
+		log "$pass: the emulated host $([ $what = hang ] && echo hung || echo died) during $last; resuming after it" >&2
+	done
+}
+
+# prepare_pass PASS LIST: the initramfs of PASS, running the tests of LIST.
+prepare_pass() {
+	local pass=$1 root
+	root=$work/root-$([ "$pass" = stock ] && echo stock || echo ours)
+	cp "$2" "$root/st/list"
+	pack_initrd "$root" "$work/initrd-$pass.gz"
+}
+
+# all_passes LIST: stock, vm and host, each in an emulated host of its own,
+# all at once.
+all_passes() {
+	local pass pid pids=()
+	for pass in stock vm host; do
+		prepare_pass "$pass" "$1"
+	done
+	for pass in stock vm host; do
+		boots "$pass" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || return 1
+	done
+}
+
+make_initrd stock
+make_initrd ours
+start=$(date +%s)
+log "stock kvm-amd, ours with exitstats=vm and ours with exitstats=host: three emulated hosts at once"
+all_passes "$work/list"
+log "the three emulated hosts finished in $(( $(date +%s) - start )) s"
+first=("$work"/serial-{stock,vm,host}.log)
+
+# Three emulated hosts on two cores: a slow test can miss its limit in one
+# and not in another. What regressed runs again, one emulated host at a
+# time, on stock and on ours; only what regresses again counts.
+python3 "$here/compare.py" --list-regressions "${first[@]}" >"$work/regressed"
+retry=()
+if [ -s "$work/regressed" ]; then
+	log "not passing on ours where stock passed: $(tr '\n' ' ' <"$work/regressed"); running them again"
+	awk 'NR == FNR { again[$1]; next } $1 in again' "$work/regressed" "$work/list" >"$work/retry-list"
+		for pass in stock vm host; do
+		mv "$work/serial-$pass.log" "$work/first-$pass.log"
+	done
+	first=("$work"/first-{stock,vm,host}.log)
+	for pass in stock vm host; do
+		prepare_pass "$pass" "$work/retry-list"
+		boots "$pass"
+	done
+	retry=(--retry "$work"/serial-{stock,vm,host}.log)
+fi
+log "whole comparison: $(( $(date +%s) - start )) s"
+python3 "$here/compare.py" "${first[@]}" "${retry[@]}"
