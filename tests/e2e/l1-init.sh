@@ -9,6 +9,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs dev /dev
 mkdir -p /tmp /dev/shm
 mode=$(sed -n 's/.*kes\.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
+# How long a guest may take to boot (longer in Bochs than in QEMU).
+patience=$(sed -n 's/.*kes\.patience=\([0-9]*\).*/\1/p' /proc/cmdline)
+patience=${patience:-180}
 param=/sys/module/kvm/parameters/exitstats
 
 echo KES-BEGIN
@@ -26,12 +29,13 @@ l2() {
 		-append "console=ttyS0 quiet panic=-1 kes.role=$1"
 }
 
-# wait_for TEXT FILE: until the guest's console shows TEXT (at most 180 s).
+# wait_for TEXT FILE: until the guest's console shows TEXT (at most
+# $patience seconds).
 wait_for() {
 	i=0
 	while ! grep -q "$1" "$2" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -gt 1800 ] && { echo "KES-FAIL timed out waiting for $1 in $2"; return 1; }
+		[ $i -gt $((patience * 10)) ] && { echo "KES-FAIL timed out waiting for $1 in $2"; return 1; }
 		sleep 0.1
 	done
 }
@@ -53,8 +57,8 @@ scope_pair() {
 	l2 load </tmp/b.in >/tmp/b.out 2>&1 &
 	b=$!
 	exec 3>/tmp/a.in 4>/tmp/b.in
-	# A guest that hangs must not stop the run: both are killed after 240 s.
-	(sleep 240 && echo "KES-FAIL scope $1: guests still running after 240 s" &&
+	# A guest that hangs must not stop the run: both are killed in the end.
+	(sleep $((patience + 60)) && echo "KES-FAIL scope $1: guests still running after $((patience + 60)) s" &&
 	 show_guest A /tmp/a.out && show_guest B /tmp/b.out && kill $a $b) 2>/dev/null &
 	watchdog=$!
 	if wait_for L2-READY /tmp/a.out && wait_for L2-READY /tmp/b.out; then

@@ -143,7 +143,7 @@ while :; do
 	start=$(date +%s)
 	log "the emulated host boots $kver with kvm and kvm-$vendor $version built by DKMS; Linux guests run on them"
 	if [ "$emulator" = bochs ]; then
-		boot_append="kes.mode=$mode kes.boots=$boots" boot_limit=$boot_limit bochs_megs=2048 \
+		boot_append="kes.mode=$mode kes.boots=$boots kes.patience=1200" boot_limit=$boot_limit bochs_megs=2048 \
 			boot_bochs "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$serial" "$work"
 	else
 		boot_append="kes.mode=$mode kes.boots=$boots" boot_accel=$boot_accel boot_cpu=$boot_cpu \
