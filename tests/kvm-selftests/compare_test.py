@@ -31,6 +31,11 @@ class CompareTest(unittest.TestCase):
                 self.log("vm", f"KES-RESULT vm a_test {vm_result} 1.0", "KES-RESULT vm b_test skip 0.1", *extra_vm),
                 self.log("host", f"KES-RESULT host a_test {host_result} 1.0", "KES-RESULT host b_test skip 0.1")]
 
+    def retry(self, vm_result):
+        return [self.log("retry-stock", "KES-RESULT stock a_test pass 1.0"),
+                self.log("retry-vm", f"KES-RESULT vm a_test {vm_result} 1.0"),
+                self.log("retry-host", "KES-RESULT host a_test pass 1.0")]
+
     def test_same_results_pass(self):
         status, lines = self.compare(*self.passes())
         self.assertEqual(status, 0)
@@ -60,22 +65,14 @@ class CompareTest(unittest.TestCase):
         self.assertEqual((status, lines), (0, ["a_test"]))
 
     def test_retry_that_passes_is_reported_not_counted(self):
-        first = self.passes(vm_result="timeout")
-        retry = [self.log("retry-stock", "KES-RESULT stock a_test pass 1.0"),
-                 self.log("retry-vm", "KES-RESULT vm a_test pass 1.0"),
-                 self.log("retry-host", "KES-RESULT host a_test pass 1.0")]
-        status, lines = self.compare(*first, "--retry", *retry)
+        status, lines = self.compare(*self.passes(vm_result="timeout"), "--retry", *self.retry("pass"))
         self.assertEqual(status, 0)
         self.assertEqual(lines[-1], "2 passed, 0 failed")
         self.assertTrue(any(line.startswith("# flaky in the emulator: a_test: timeout under exitstats=vm")
                             for line in lines))
 
     def test_retry_that_regresses_again_counts(self):
-        first = self.passes(vm_result="fail")
-        retry = [self.log("retry-stock", "KES-RESULT stock a_test pass 1.0"),
-                 self.log("retry-vm", "KES-RESULT vm a_test fail 1.0"),
-                 self.log("retry-host", "KES-RESULT host a_test pass 1.0")]
-        status, lines = self.compare(*first, "--retry", *retry)
+        status, lines = self.compare(*self.passes(vm_result="fail"), "--retry", *self.retry("fail"))
         self.assertEqual(status, 1)
         self.assertEqual(lines[-1], "1 passed, 1 failed")
 
