@@ -1,13 +1,14 @@
 #!/bin/bash
 # The kernel's own KVM selftests on Debian's kvm/kvm-amd and on ours: builds
 # the x86_64 tests from linux-source-SERIES (static), boots Debian's kernel of
-# SERIES under QEMU TCG (AMD SVM) once with the stock modules and once with
-# the product's (every test under exitstats=vm, then under exitstats=host),
-# and compares the results test by test.
+# SERIES under QEMU TCG (AMD SVM) three times at once: with the stock
+# modules, with ours under exitstats=vm and with ours under exitstats=host;
+# then compares the results test by test.
 #
 # usage: tests/kvm-selftests/run.sh SERIES [--limit SECONDS] [--only REGEX]
 #   --limit  per-test time limit (default 30 s)
 #   --only   run only the tests whose name matches REGEX
+# KES_KEEP=1 keeps the work directory with the serial logs.
 # Exits non-zero when a test passes on stock but not on ours, or when the
 # emulated host logs WARNING/BUG/Oops during a test with ours and not with
 # stock. The last line: "N passed, N failed" (matches stock vs regressions).
@@ -85,7 +86,7 @@ grep -E "^[^ ]*($only)[^ ]* " "$tests/list" >"$work/list" || fail "no selftest m
 log "$(wc -l <"$work/list") KVM selftests of linux-source-$series, ${limit} s limit each"
 
 # One root per module set: busybox, bash (for the .sh tests), the tests.
-make_initrd() {
+make_root() {
 	local kind=$1 root=$work/root-$1 m
 	l1_base_root "$root" "$image" "$kver"
 	copy_with_libraries /bin/bash "$root"
@@ -118,7 +119,8 @@ boot_watched() {
 			quiet=$((quiet + 10))
 			if [ $quiet -ge $((limit + 120)) ]; then
 				pkill -f -- "-initrd ${2}" || true
-				echo "KES-HUNG"  >>"$log"
+				echo "KES-HUNG" >>"$log"
+				break
 			fi
 		else
 			size=$(stat -c %s "$log" 2>/dev/null || echo 0)
@@ -179,8 +181,8 @@ all_passes() {
 	done
 }
 
-make_initrd stock
-make_initrd ours
+make_root stock
+make_root ours
 start=$(date +%s)
 log "stock kvm-amd, ours with exitstats=vm and ours with exitstats=host: three emulated hosts at once"
 all_passes "$work/list"
@@ -195,7 +197,7 @@ retry=()
 if [ -s "$work/regressed" ]; then
 	log "not passing on ours where stock passed: $(tr '\n' ' ' <"$work/regressed"); running them again"
 	awk 'NR == FNR { again[$1]; next } $1 in again' "$work/regressed" "$work/list" >"$work/retry-list"
-		for pass in stock vm host; do
+	for pass in stock vm host; do
 		mv "$work/serial-$pass.log" "$work/first-$pass.log"
 	done
 	first=("$work"/first-{stock,vm,host}.log)
