@@ -77,7 +77,9 @@ def split_arguments(arguments):
 
 
 def summary(run, label, scope):
-    counts = collections.Counter(result for (s, _), (result, _) in run.results.items() if s == scope)
+    """Counts of the selftests' results; "(loading-the-modules)" is not one."""
+    counts = collections.Counter(result for (s, name), (result, _) in run.results.items()
+                                 if s == scope and not name.startswith("("))
     text = ", ".join(f"{counts[r]} {r}" for r in RESULTS if counts[r])
     return f"# {label:<22} {text}"
 

@@ -1,8 +1,8 @@
 #!/bin/busybox sh
 # init of the emulated host that runs the kernel's KVM selftests on the kvm
 # and kvm-amd in /lib/kes. Kernel command line:
-#   kes.passes=stock|vm,host  one pass over all tests each; vm and host set
-#                             kvm.exitstats first
+#   kes.passes=stock|vm|host  a pass over all tests (a comma-separated list
+#                             for several); vm and host set kvm.exitstats first
 #   kes.limit=SECONDS         per-test time limit
 #   kes.resume=PASS:N         start there (after the emulated host died)
 # Prints KES-START and KES-RESULT lines that tests/kvm-selftests/run.sh reads.
@@ -26,10 +26,15 @@ limit=$(arg limit)
 resume=$(arg resume)
 
 echo KES-BEGIN
+loaded=pass
 for m in $(cat /etc/kes-modules); do
-	insmod "/lib/kes/$m.ko" || echo "KES-FAIL insmod $m"
+	insmod "/lib/kes/$m.ko" || loaded=fail
 done
-dmesg -c >/dev/null
+# Loading the modules counts as a test of its own: its kernel log is
+# compared like a test's.
+echo "KES-RESULT ${passes%% *} (loading-the-modules) $loaded 0"
+dmesg -c | grep -E 'WARNING:|BUG:|Oops|general protection|Kernel panic' |
+	sed "s/^/KES-DMESG ${passes%% *} (loading-the-modules): /"
 /bin/idle_vm &
 
 # run_test PASS NAME PATH: one test in a session of its own, killed with
