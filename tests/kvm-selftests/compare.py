@@ -10,7 +10,8 @@ usage: compare.py [--list-regressions] LOG... [--retry LOG...]
 A test regresses when it passes on stock and not under exitstats=vm or host,
 or when the kernel logs WARNING/BUG/Oops during it with ours and not with
 stock. A result that changes on the retry is reported, and only a retry that
-regresses again counts. The last line: "N passed, N failed".
+regresses again counts; a kernel log with ours counts even if the retry has
+none. The last line: "N passed, N failed".
 """
 import collections
 import sys
@@ -51,6 +52,9 @@ class Run:
     def names(self):
         return sorted({name for (_, name) in self.results})
 
+    def new_kernel_log(self, scope, name):
+        return self.kernel_log[(scope, name)] if not self.kernel_log[(STOCK, name)] else []
+
     def problems(self, name):
         """What went wrong with ours where stock was fine, per scope."""
         found = {}
@@ -59,9 +63,9 @@ class Run:
             if self.result(STOCK, name) == "pass" and self.result(scope, name) != "pass":
                 lines.append(f"{self.result(scope, name)} under exitstats={scope}")
                 lines += [f"  {text}" for text in self.output[(scope, name)]]
-            if self.kernel_log[(scope, name)] and not self.kernel_log[(STOCK, name)]:
+            if self.new_kernel_log(scope, name):
                 lines.append(f"kernel log under exitstats={scope}, not on stock:")
-                lines += [f"  {text}" for text in self.kernel_log[(scope, name)][:5]]
+                lines += [f"  {text}" for text in self.new_kernel_log(scope, name)[:5]]
             if lines:
                 found[scope] = lines
         return found
@@ -102,7 +106,8 @@ def main():
         if problems and retry and (STOCK, name) in retry.results:
             again = retry.problems(name)
             for scope in list(problems):
-                if scope not in again:
+                # A result may change on the retry; a WARNING stays counted.
+                if scope not in again and not first.new_kernel_log(scope, name):
                     notes.append(f"{name}: {problems[scope][0]} at first; on the retry stock "
                                  f"{retry.result(STOCK, name)}, exitstats={scope} {retry.result(scope, name)}")
                     del problems[scope]

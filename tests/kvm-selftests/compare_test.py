@@ -60,6 +60,12 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn("    kernel log under exitstats=vm, not on stock:", lines)
 
+    def test_retry_does_not_forgive_a_kernel_log(self):
+        warning = "KES-DMESG vm a_test: [ 1.0] WARNING: CPU: 0 PID: 1 at arch/x86/kvm/x86.c:1"
+        status, lines = self.compare(*self.passes(extra_vm=(warning,)), "--retry", *self.retry("pass"))
+        self.assertEqual(status, 1)
+        self.assertEqual(lines[-1], "1 passed, 1 failed")
+
     def test_list_regressions_names_them(self):
         status, lines = self.compare("--list-regressions", *self.passes(vm_result="fail"))
         self.assertEqual((status, lines), (0, ["a_test"]))
