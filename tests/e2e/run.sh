@@ -101,13 +101,7 @@ pack_initrd "$l2" "$work/l2-initrd.gz"
 # The emulated host (L1): the rebuilt KVM, QEMU and the guest's kernel.
 root=$work/root
 l1_base_root "$root" "$image" "$kver"
-for m in kvm "kvm-$vendor"; do
-	if [ "$stock" = yes ]; then
-		copy_stock_module "$image" "$kver" "arch/x86/kvm/$m" "$root/lib/kes"
-	else
-		decompress_module "$(ls "$modules/$m.ko"*)" "$root/lib/kes"
-	fi
-done
+copy_kvm_modules "$image" "$kver" "$vendor" "$([ "$stock" = yes ] && echo stock || echo "$modules")" "$root"
 mkdir -p "$root/etc"
 if [ "$vendor" = amd ]; then
 	echo "irqbypass kvm ccp kvm-amd" >"$root/etc/kes-modules"

@@ -67,6 +67,20 @@ copy_stock_module() {
 	decompress_module "$f" "$dest"
 }
 
+# Puts kvm and kvm-VENDOR into ROOT/lib/kes: Debian's own from linux-image
+# of KVER (unpacked at IMAGE) when FROM is "stock", else the .ko files in the
+# directory FROM.
+copy_kvm_modules() {
+	local image=$1 kver=$2 vendor=$3 from=$4 root=$5 m
+	for m in kvm "kvm-$vendor"; do
+		if [ "$from" = stock ]; then
+			copy_stock_module "$image" "$kver" "arch/x86/kvm/$m" "$root/lib/kes"
+		else
+			decompress_module "$(ls "$from/$m.ko"*)" "$root/lib/kes"
+		fi
+	done
+}
+
 # A busybox root for the emulated host with Debian's irqbypass and ccp
 # modules (kvm-amd needs ccp even without a CCP device) in /lib/kes.
 l1_base_root() {

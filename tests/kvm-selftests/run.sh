@@ -87,7 +87,7 @@ log "$(wc -l <"$work/list") KVM selftests of linux-source-$series, ${limit} s li
 
 # One root per module set: busybox, bash (for the .sh tests), the tests.
 make_root() {
-	local kind=$1 root=$work/root-$1 m
+	local kind=$1 root=$work/root-$1
 	l1_base_root "$root" "$image" "$kver"
 	copy_with_libraries /bin/bash "$root"
 	mkdir -p "$root/etc" "$root/st"
@@ -96,13 +96,7 @@ make_root() {
 	echo "root:x:0:0:root:/tmp:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
 	echo "irqbypass kvm ccp kvm-amd" >"$root/etc/kes-modules"
-	for m in kvm kvm-amd; do
-		if [ "$kind" = stock ]; then
-			copy_stock_module "$image" "$kver" "arch/x86/kvm/$m" "$root/lib/kes"
-		else
-			decompress_module "$(ls "$modules/$m.ko"*)" "$root/lib/kes"
-		fi
-	done
+	copy_kvm_modules "$image" "$kver" amd "$([ "$kind" = stock ] && echo stock || echo "$modules")" "$root"
 	cp "$here/l1-init.sh" "$root/init"
 }
 
