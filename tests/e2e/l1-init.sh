@@ -20,7 +20,7 @@ for m in $(cat /etc/kes-modules); do
 	insmod "/lib/kes/$m.ko" || echo "KES-FAIL insmod $m"
 done
 echo "# emulated host: Linux $(uname -r), kvm $(cat /sys/module/kvm/version), exitstats=$(cat $param)"
-idle_vm >/dev/null &
+idle_vm || echo "KES-FAIL idle_vm"
 
 # l2 ROLE: one guest on /dev/kvm, its console on stdin and stdout.
 l2() {
