@@ -109,5 +109,5 @@ fi
 
 dmesg | grep -E 'WARNING|BUG|Oops|Call Trace|general protection' && echo "KES-DMESG-BAD"
 echo KES-END
-sleep 2
+drain_console
 poweroff -f

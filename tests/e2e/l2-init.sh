@@ -63,5 +63,5 @@ watch)
 esac
 dmesg | grep -E 'WARNING|BUG|Oops|Call Trace' && echo "L2-DMESG-BAD"
 echo L2-DONE
-sleep 1
+drain_console
 poweroff -f

@@ -11,6 +11,7 @@
 #   --boots N  only boot a guest N times and report each boot (how often the
 #              emulated stack fails a guest); --stock does it on Debian's own
 #              kvm and kvm-amd, for comparison
+# KES_KEEP=1 keeps the work directory with the serial log.
 # Needs the packages in build/package (tests/package/build-packages.sh).
 set -euo pipefail
 . "$(dirname "$0")/../kernel/lib.sh"
@@ -43,7 +44,7 @@ version=$(dpkg-deb -f "$dkms_deb" Version)
 kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series installed"
 image=$(kernel_image_dir "$kver")
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-e2e.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KES_KEEP:-}" ] && echo "# kept $work" >&2 || rm -rf "$work"' EXIT
 
 # The host modules as the package builds them: DKMS, from the package's
 # /usr/src, into a private DKMS tree (the machine's own DKMS is not touched).
@@ -95,6 +96,7 @@ copy_with_libraries /usr/bin/cpuid "$l2" /bin/cpuid
 dpkg -x "$guest_deb" "$work/guest-pkg"
 copy_with_libraries "$work/guest-pkg/usr/bin/kvm-exitstats" "$l2" /usr/bin/kvm-exitstats
 gcc -static -O2 -Wall -Wextra -Werror -o "$l2/bin/portio" "$top/tests/e2e/portio.c"
+build_l1_program "$top/tests/kernel/drain_console.c" "$l2/bin/drain_console"
 cp "$top/tests/e2e/l2-init.sh" "$l2/init"
 pack_initrd "$l2" "$work/l2-initrd.gz"
 
@@ -117,6 +119,7 @@ done
 cp "$image/boot/vmlinuz-$kver" "$root/l2/vmlinuz"
 cp "$work/l2-initrd.gz" "$root/l2/initrd.gz"
 build_l1_program "$top/tests/kernel/idle_vm.c" "$root/bin/idle_vm"
+build_l1_program "$top/tests/kernel/drain_console.c" "$root/bin/drain_console"
 cp "$top/tests/e2e/l1-init.sh" "$root/init"
 pack_initrd "$root" "$work/initrd.gz"
 

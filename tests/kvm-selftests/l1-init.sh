@@ -88,4 +88,5 @@ for pass in $passes; do
 	[ "$pass" = "${resume%%:*}" ] && started=yes
 done
 echo KES-END
+/bin/drain_console
 poweroff -f

@@ -93,6 +93,7 @@ make_root() {
 	mkdir -p "$root/etc" "$root/st"
 	cp -r "$tests/bin" "$root/st/"
 	build_l1_program "$top/tests/kernel/idle_vm.c" "$root/bin/idle_vm"
+	build_l1_program "$top/tests/kernel/drain_console.c" "$root/bin/drain_console"
 	echo "root:x:0:0:root:/tmp:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
 	echo "irqbypass kvm ccp kvm-amd" >"$root/etc/kes-modules"
