@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs every test of kvm-exitstats (as root: the kernel-side tests install
+# Runs every test suite of kvm-exitstats (as root: the kernel-side tests install
 # DKMS modules for the installed kernel headers and boot emulators).
 # Install what they need first with scripts/install-build-deps.sh.
 #
@@ -41,9 +41,11 @@ suite "6.12 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12 amd
 suite "6.1 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.1 amd
 suite "6.12 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.12 intel
 suite "6.1 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.1 intel
+suite "6.12 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 6.12
+suite "6.1 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 6.1
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"
-# tests/e2e/run.sh SERIES and tests/kvm-selftests/run.sh SERIES join this
-# list when the open problems in docs/testing.md are understood.
+suite "6.12 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 6.12
+suite "6.1 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 6.1
 
 [ $failed -eq 0 ] || echo "failed: ${failed_names[*]}"
 echo "$passed passed, $failed failed"
