@@ -22,93 +22,251 @@ done
 echo "# emulated host: Linux $(uname -r), kvm $(cat /sys/module/kvm/version), exitstats=$(cat $param)"
 idle_vm || echo "KES-FAIL idle_vm"
 
-# l2 ROLE: one guest on /dev/kvm, its console on stdin and stdout.
+# l2 ROLE: one guest on /dev/kvm, its console on stdin and stdout. Called
+# only in a subshell (in the background or a pipeline), which becomes the
+# QEMU process: $! is QEMU's pid.
 l2() {
-	qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp 1 -nic none -nographic \
+	exec qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp 1 -nic none -nographic \
 		-no-reboot -L /qemu -kernel /l2/vmlinuz -initrd /l2/initrd.gz \
-		-append "console=ttyS0 quiet panic=-1 kes.role=$1"
+		-append "console=ttyS0 quiet panic=-1 $l2_append kes.role=$1"
 }
 
-# wait_for TEXT FILE: until the guest's console shows TEXT (at most
-# $patience seconds).
+# alive PID: the guest's QEMU has not ended (a child that ended but was not
+# waited for yet is a zombie, and kill -0 still finds it).
+alive() {
+	[ -r /proc/$1/stat ] && ! sed 's/.*) //' /proc/$1/stat 2>/dev/null | grep -q '^Z'
+}
+
+# wait_for TEXT FILE PID [PARTNER]: until the guest's console shows TEXT;
+# fails when its QEMU (or the partner guest's) ends first or after $patience
+# seconds, and says why in $why. A guest that ran to its end without TEXT
+# failed on its own, not by the emulator: $retry becomes "no".
 wait_for() {
 	i=0
+	name=$(basename "$2" .out)
 	while ! grep -q "$1" "$2" 2>/dev/null; do
+		if [ -n "$4" ] && ! alive "$4"; then
+			why="the guest started with guest $name ended before $name showed $1"
+			return 1
+		fi
+		if ! alive "$3"; then
+			grep -q "$1" "$2" && return 0
+			if grep -q L2-DONE "$2"; then
+				why="guest $name ran to its end without showing $1"
+				retry=no
+			else
+				why="guest $name: its QEMU ended before the guest showed $1 (the guest reset)"
+			fi
+			return 1
+		fi
 		i=$((i + 1))
-		[ $i -gt $((patience * 10)) ] && { echo "KES-FAIL timed out waiting for $1 in $2"; return 1; }
+		[ $i -gt $((patience * 10)) ] && { why="guest $name did not show $1 within $patience s"; return 1; }
 		sleep 0.1
 	done
 }
 
-# show_guest NAME FILE: what a guest's console showed, for a failure report.
-show_guest() {
-	echo "# last lines of guest $1:"
-	tail -n 15 "$2" | sed "s/^/#   /"
+# end_guests PID...: a guest powers itself off after L2-DONE; one that has
+# not after 10 s, or that failed, is killed.
+end_guests() {
+	i=0
+	while [ $i -lt 100 ]; do
+		running=
+		for p in "$@"; do
+			alive $p && running="$running $p"
+		done
+		[ -z "$running" ] && break
+		i=$((i + 1))
+		sleep 0.1
+	done
+	[ -n "$running" ] && kill -KILL $running 2>/dev/null
+	for p in "$@"; do
+		wait $p
+	done
 }
 
-# Two guests at once: "window" measures 6 s of its own VM while "load" does
-# 5000 port reads; under scope vm the window must not see them.
-scope_pair() {
-	echo "$1" >$param
-	rm -f /tmp/a.in /tmp/b.in /tmp/a.out /tmp/b.out
-	mkfifo /tmp/a.in /tmp/b.in
-	l2 window </tmp/a.in >/tmp/a.out 2>&1 &
+# show_guest NAME FILE [LINES]: what a guest's console showed, for a failure
+# report.
+show_guest() {
+	echo "# last lines of guest $1:"
+	tail -n "${3:-15}" "$2" | prefix "#   "
+}
+
+# prefix TEXT: each line of stdin after TEXT, the last one ended too (a
+# guest that was stopped may not have ended its last line).
+prefix() {
+	awk -v text="$1" '{ print text $0 }'
+}
+
+# show_threads PID: what each thread of a guest's QEMU is doing (state,
+# user and system ticks, where it sleeps in the kernel), twice a second
+# apart, for a guest that stopped making progress.
+show_threads() {
+	alive $1 || return 0
+	for round in 1 2; do
+		for t in /proc/$1/task/*; do
+			echo "#   $(cat $t/comm): $(sed 's/.*) //' $t/stat | cut -d' ' -f1,12,13) $(cat $t/wchan)"
+			[ $round = 2 ] && head -n 6 $t/stack | sed 's/^/#     /'
+		done 2>/dev/null
+		[ $round = 1 ] && sleep 1
+	done
+}
+
+# Under QEMU's TCG a nested guest sometimes resets early in its boot or stops
+# making progress, on Debian's own kvm-amd as on ours (tests/e2e/run.sh
+# --boots N --pair [--stock], docs/testing.md). A step whose guest does so is
+# run again, at most $attempts times in all, and each failed attempt is shown.
+attempts=3
+retry=yes
+
+# another_attempt STEP N: after failed attempt N of STEP, whether to try
+# again; the last failure is a KES-FAIL.
+another_attempt() {
+	if [ "$2" -lt $attempts ] && [ "$retry" = yes ]; then
+		echo "# $1, attempt $2 of $attempts: $why; trying again"
+		return 0
+	fi
+	echo "KES-FAIL $1, attempt $2: $why"
+	return 1
+}
+
+# guest ROLE OUT: one guest from boot to L2-DONE, its console in OUT.
+guest() {
+	l2 "$1" </dev/null >"$2" 2>&1 &
+	g=$!
+	wait_for L2-DONE "$2" $g || { show_threads $g; end_guests $g; return 1; }
+	end_guests $g
+}
+
+# step NAME ROLE: runs guest ROLE, again when it fails, and shows its
+# console with [NAME] before each line.
+step() {
+	n=1
+	until guest "$2" /tmp/$2.out; do
+		another_attempt "the $2 guest" $n || break
+		show_guest "$2" /tmp/$2.out 100
+		n=$((n + 1))
+	done
+	prefix "[$1] " </tmp/$2.out
+}
+
+# pair_attempt: two guests at once, "window" measures 6 s of its own VM
+# while "load" does 5000 port reads.
+pair_attempt() {
+	rm -f /tmp/A.in /tmp/B.in /tmp/A.out /tmp/B.out
+	mkfifo /tmp/A.in /tmp/B.in
+	l2 window </tmp/A.in >/tmp/A.out 2>&1 &
 	a=$!
-	l2 load </tmp/b.in >/tmp/b.out 2>&1 &
+	l2 load </tmp/B.in >/tmp/B.out 2>&1 &
 	b=$!
-	exec 3>/tmp/a.in 4>/tmp/b.in
-	# A guest that hangs must not stop the run: both are killed in the end.
-	(sleep $((patience + 60)) && echo "KES-FAIL scope $1: guests still running after $((patience + 60)) s" &&
-	 show_guest A /tmp/a.out && show_guest B /tmp/b.out && kill $a $b) 2>/dev/null &
-	watchdog=$!
-	if wait_for L2-READY /tmp/a.out && wait_for L2-READY /tmp/b.out; then
+	exec 3>/tmp/A.in 4>/tmp/B.in
+	ok=no
+	# A guest whose partner ended early may stay halted for good
+	# (docs/testing.md): no use waiting for it.
+	if wait_for L2-READY /tmp/A.out $a $b && wait_for L2-READY /tmp/B.out $b $a; then
 		echo go >&3
 		echo go >&4
-	else
-		show_guest A /tmp/a.out
-		show_guest B /tmp/b.out
-		kill $a $b
+		wait_for L2-DONE /tmp/A.out $a && wait_for L2-DONE /tmp/B.out $b && ok=yes
 	fi
-	wait $a
-	wait $b
-	kill $watchdog 2>/dev/null
+	[ $ok = yes ] || { show_threads $a; show_threads $b; }
+	end_guests $a $b
 	exec 3>&- 4>&-
-	sed "s/^/[guest A, scope $1] /" /tmp/a.out
-	sed "s/^/[guest B, scope $1] /" /tmp/b.out
+	[ $ok = yes ]
+}
+
+# scope_pair SCOPE: the pair under kvm.exitstats=SCOPE; under "vm" the
+# window must not see the other guest's port reads, under "host" it must.
+scope_pair() {
+	echo "$1" >$param
+	n=1
+	until pair_attempt; do
+		another_attempt "the guest pair, scope $1" $n || break
+		show_guest A /tmp/A.out 100
+		show_guest B /tmp/B.out 100
+		n=$((n + 1))
+	done
+	prefix "[guest A, scope $1] " </tmp/A.out
+	prefix "[guest B, scope $1] " </tmp/B.out
+}
+
+# watch_attempt: a guest runs "kvm-exitstats watch" and the host switches
+# the statistics off under it.
+watch_attempt() {
+	echo vm >$param
+	l2 watch </dev/null >/tmp/watch.out 2>&1 &
+	w=$!
+	ok=no
+	if wait_for "exits/s" /tmp/watch.out $w; then
+		sleep 2
+		echo "# switching the statistics off under the running guest"
+		echo off >$param
+		wait_for L2-DONE /tmp/watch.out $w && ok=yes
+	fi
+	[ $ok = yes ] || show_threads $w
+	end_guests $w
+	[ $ok = yes ]
 }
 
 if [ "$mode" = demo ]; then
-	l2 demo </dev/null 2>&1 | sed 's/^/[guest] /'
+	step guest demo
 elif [ "$mode" = boots ]; then
-	# Boots a guest again and again: how often the emulated stack fails it.
+	# Boots a guest (or two at once with kes.pair=yes) again and again, with
+	# no second attempts: how often the emulated stack fails them.
 	n=$(sed -n 's/.*kes\.boots=\([0-9]*\).*/\1/p' /proc/cmdline)
+	guests=A
+	grep -q 'kes\.pair=yes' /proc/cmdline && guests="A B"
+	# A guest that stops is reported with its registers (QEMU's monitor,
+	# Ctrl-A c on its console); without KASLR, RIP matches System.map.
+	l2_append=nokaslr
+	dmesg -c >/dev/null
 	i=0
 	while [ $i -lt "$n" ]; do
 		i=$((i + 1))
-		l2 boot </dev/null >/tmp/boot.out 2>&1
-		if grep -q "L2-DONE" /tmp/boot.out && ! grep -q "Oops\|BUG:\|Kernel panic" /tmp/boot.out; then
-			echo "KES-BOOT $i ok $(grep -c 'guest boot: .*WARNING' /tmp/boot.out) boot warnings"
-		else
-			echo "KES-BOOT $i failed: $(grep -m1 'Oops\|BUG:\|Kernel panic\|RIP:' /tmp/boot.out)"
-		fi
+		pids=
+		for g in $guests; do
+			rm -f /tmp/boot-$g.in
+			mkfifo /tmp/boot-$g.in
+			l2 boot </tmp/boot-$g.in >/tmp/boot-$g.out 2>&1 &
+			pids="$pids $!"
+		done
+		exec 5>/tmp/boot-A.in
+		[ "$guests" = A ] || exec 6>/tmp/boot-B.in
+		(sleep "$patience" && for g in $guests; do
+			printf '\001cinfo registers\n' >/tmp/boot-$g.in
+		done && sleep 2 && for p in $pids; do
+			echo "# guest QEMU $p still running after $patience s:"
+			show_threads $p
+		done && kill $pids) 2>/dev/null &
+		watchdog=$!
+		wait $pids
+		kill $watchdog 2>/dev/null
+		exec 5>&- 6>&-
+		for g in $guests; do
+			out=/tmp/boot-$g.out
+			if grep -q "L2-DONE" $out && ! grep -q "Oops\|BUG:\|Kernel panic" $out; then
+				echo "KES-BOOT $i $g ok $(grep -c 'guest boot: .*WARNING' $out) boot warnings"
+			else
+				echo "KES-BOOT $i $g failed: $(grep -m1 'Oops\|BUG:\|Kernel panic\|RIP:' $out)"
+				show_guest "$g" $out 60
+			fi
+		done
+		dmesg -c | grep -v "Unhandled WRMSR" | sed "s/^/# host log during boot $i: /"
 	done
 else
-	l2 check </dev/null 2>&1 | sed 's/^/[guest] /'
+	step guest check
 	scope_pair vm
 	scope_pair host
-	echo vm >$param
 	# Switching the statistics off live-patches the code every VM exit
 	# runs (a static key). Under QEMU's multi-threaded TCG, another emulated
 	# CPU running that code can meet it half patched (see idle_vm.c), so the
 	# guest and the switch share CPU 0 from here on.
 	taskset -p -c 0 $$ >/dev/null
-	l2 watch </dev/null >/tmp/w.out 2>&1 &
-	w=$!
-	wait_for "exits/s" /tmp/w.out && sleep 2
-	echo "# switching the statistics off under the running guest"
-	echo off >$param
-	wait $w
-	sed 's/^/[guest, watch] /' /tmp/w.out
+	n=1
+	until watch_attempt; do
+		another_attempt "the watch guest" $n || break
+		show_guest watch /tmp/watch.out 100
+		n=$((n + 1))
+	done
+	prefix "[guest, watch] " </tmp/watch.out
 	echo vm >$param
 fi
 
