@@ -34,7 +34,11 @@ l2() {
 # alive PID: the guest's QEMU has not ended (a child that ended but was not
 # waited for yet is a zombie, and kill -0 still finds it).
 alive() {
-	[ -r /proc/$1/stat ] && ! sed 's/.*) //' /proc/$1/stat 2>/dev/null | grep -q '^Z'
+	stat=
+	{ read -r stat </proc/$1/stat; } 2>/dev/null
+	case $stat in
+	'' | *') Z '*) return 1 ;;
+	esac
 }
 
 # wait_for TEXT FILE PID [PARTNER]: until the guest's console shows TEXT;
@@ -60,8 +64,8 @@ wait_for() {
 			return 1
 		fi
 		i=$((i + 1))
-		[ $i -gt $((patience * 10)) ] && { why="guest $name did not show $1 within $patience s"; return 1; }
-		sleep 0.1
+		[ $i -gt $patience ] && { why="guest $name did not show $1 within $patience s"; return 1; }
+		sleep 1
 	done
 }
 
@@ -69,14 +73,14 @@ wait_for() {
 # not after 10 s, or that failed, is killed.
 end_guests() {
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 10 ]; do
 		running=
 		for p in "$@"; do
 			alive $p && running="$running $p"
 		done
 		[ -z "$running" ] && break
 		i=$((i + 1))
-		sleep 0.1
+		sleep 1
 	done
 	[ -n "$running" ] && kill -KILL $running 2>/dev/null
 	for p in "$@"; do
