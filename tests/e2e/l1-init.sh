@@ -130,6 +130,7 @@ another_attempt() {
 		return 0
 	fi
 	echo "KES-FAIL $1, attempt $2: $why"
+	retry=yes
 	return 1
 }
 
