@@ -41,6 +41,7 @@ suite "6.12 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12 amd
 suite "6.1 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.1 amd
 suite "6.12 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.12 intel
 suite "6.1 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.1 intel
+suite "the emulated host's watchdog" "$top/tests/kernel/watch-serial-test.sh"
 suite "6.12 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 6.12
 suite "6.1 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 6.1
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"

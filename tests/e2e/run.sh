@@ -147,42 +147,18 @@ serial=$work/serial.log
 # guest step, each failed attempt); silent for this long, it is stuck.
 silence=240
 
-# watch_console JOB: waits for the emulated host's QEMU (background job JOB,
-# console in $serial) and stops it when its console stays silent for
-# $silence seconds; then $stuck is "yes".
-watch_console() {
-	local size=-1 now quiet=0
-	stuck=no
-	while kill -0 "$1" 2>/dev/null; do
-		sleep 5
-		now=$(stat -c %s "$serial" 2>/dev/null || echo 0)
-		if [ "$now" != "$size" ]; then
-			size=$now
-			quiet=0
-			continue
-		fi
-		quiet=$((quiet + 5))
-		if [ "$quiet" -ge "$silence" ]; then
-			stuck=yes
-			pkill -TERM -P "$1" || true
-			break
-		fi
-	done
-	wait "$1" || true
-}
-
 attempt=1
-stuck=no
 while :; do
 	start=$(date +%s)
 	log "the emulated host boots $kver with kvm and kvm-$vendor $version built by DKMS; Linux guests run on them"
+	stuck=no
 	if [ "$emulator" = bochs ]; then
 		boot_append="kes.mode=$mode kes.boots=$boots kes.pair=$pair kes.patience=1200" boot_limit=$boot_limit bochs_megs=2048 \
 			boot_bochs "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$serial" "$work"
 	else
 		boot_append="kes.mode=$mode kes.boots=$boots kes.pair=$pair kes.patience=$patience" boot_accel=$boot_accel boot_cpu=$boot_cpu \
 			boot_limit=$boot_limit boot_qemu "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$serial" -smp 2 -m 2G &
-		watch_console $!
+		watch_serial $! "$serial" $silence || stuck=yes
 	fi
 	elapsed=$(( $(date +%s) - start ))
 	grep -q KES-END "$serial" && break

@@ -107,6 +107,29 @@ boot_qemu() {
 		-append "console=ttyS0 panic=-1 quiet ${boot_append:-}" "$@" >"$log" 2>&1 </dev/null || true
 }
 
+# watch_serial JOB LOG SECONDS: waits for the emulated host's QEMU
+# (background job JOB, console in LOG) and stops it when LOG has not grown
+# for SECONDS; returns 1 then (a hung emulated host), 0 when it ended itself.
+watch_serial() {
+	local job=$1 log=$2 silence=$3 size=-1 now quiet=0
+	while kill -0 "$job" 2>/dev/null; do
+		sleep 5
+		now=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		if [ "$now" != "$size" ]; then
+			size=$now
+			quiet=0
+			continue
+		fi
+		quiet=$((quiet + 5))
+		if [ "$quiet" -ge "$silence" ]; then
+			pkill -TERM -P "$job" || true
+			wait "$job" || true
+			return 1
+		fi
+	done
+	wait "$job" || true
+}
+
 # Copies a dynamically linked program and the libraries it needs.
 copy_with_libraries() {
 	local program=$1 root=$2 dest=${3:-$1} lib

@@ -104,25 +104,10 @@ make_root() {
 # boot_watched LOG ARGS...: boot_qemu, stopped when the serial log has not
 # grown for the per-test limit plus two minutes (a hung emulated host).
 boot_watched() {
-	local log=$1 pid size=-1 quiet=0
+	local log=$1
 	shift
 	boot_limit=7200 boot_qemu "$@" &
-	pid=$!
-	while kill -0 $pid 2>/dev/null; do
-		sleep 10
-		if [ "$(stat -c %s "$log" 2>/dev/null || echo 0)" = "$size" ]; then
-			quiet=$((quiet + 10))
-			if [ $quiet -ge $((limit + 120)) ]; then
-				pkill -f -- "-initrd ${2}" || true
-				echo "KES-HUNG" >>"$log"
-				break
-			fi
-		else
-			size=$(stat -c %s "$log" 2>/dev/null || echo 0)
-			quiet=0
-		fi
-	done
-	wait $pid || true
+	watch_serial $! "$log" $((limit + 120)) || echo "KES-HUNG" >>"$log"
 }
 
 # boots PASS: boots until PASS has run every test of its list; a test
