@@ -89,8 +89,12 @@ ReasonReading ExitStatsReader::reason(std::uint32_t reason)
 
 Snapshot ExitStatsReader::snapshot()
 {
+    // The first info() reads the signature itself; later snapshots check it
+    // again because the host can switch the statistics off at any time.
+    const bool described = info_.has_value();
     const HostInfo host = info();
-    require_signature();
+    if (described)
+        require_signature();
     if (defined_reasons_.empty()) {
         for (std::uint32_t r = 0; r <= host.max_reason; ++r) {
             if (host.numbering == Numbering::svm && r == svm_low_end)
