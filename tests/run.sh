@@ -45,6 +45,7 @@ suite "the emulated host's watchdog" "$top/tests/kernel/watch-serial-test.sh"
 suite "6.12 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 6.12
 suite "6.1 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 6.1
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"
+suite "the KVM selftest comparison catches injected faults" "$top/tests/kvm-selftests/inject-test.sh"
 suite "6.12 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 6.12
 suite "6.1 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 6.1
 

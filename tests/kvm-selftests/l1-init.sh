@@ -5,6 +5,10 @@
 #                             for several); vm and host set kvm.exitstats first
 #   kes.limit=SECONDS         per-test time limit
 #   kes.resume=PASS:N         start there (after the emulated host died)
+#   kes.inject=FAULT[:TEST],...  faults for tests/kvm-selftests/inject-test.sh:
+#                             boot-panic (before loading the modules), or in
+#                             TEST panic, warn (a WARNING line in the kernel
+#                             log) or fail (the test is not run; it fails)
 # Prints KES-START and KES-RESULT lines that tests/kvm-selftests/run.sh reads.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -24,8 +28,16 @@ arg() {
 passes=$(arg passes | tr , ' ')
 limit=$(arg limit)
 resume=$(arg resume)
+inject=",$(arg inject),"
+
+# injected FAULT [TEST]: whether the runner asked for FAULT (in TEST).
+injected() {
+	case $inject in *",$1${2:+:$2},"*) return 0 ;; esac
+	return 1
+}
 
 echo KES-BEGIN
+injected boot-panic && echo c >/proc/sysrq-trigger
 loaded=pass
 for m in $(cat /etc/kes-modules); do
 	insmod "/lib/kes/$m.ko" || loaded=fail
@@ -44,9 +56,12 @@ run_test() {
 	rm -rf /tmp/run /tmp/timed-out
 	mkdir /tmp/run
 	cd /tmp/run || return
+	injected panic "$2" && echo c >/proc/sysrq-trigger
+	program=/st/$3
+	injected fail "$2" && program=/bin/false
 	start=$(cut -d' ' -f1 /proc/uptime)
 	# The test, unlike its runner, is fair game for the OOM killer.
-	setsid sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0"' "/st/$3" >/tmp/out 2>&1 </dev/null &
+	setsid sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0"' "$program" >/tmp/out 2>&1 </dev/null &
 	pid=$!
 	setsid sh -c "sleep $limit; touch /tmp/timed-out; kill -9 -$pid" 2>/dev/null &
 	watchdog=$!
@@ -69,6 +84,7 @@ run_test() {
 	if [ $result = fail ] || [ $result = timeout ]; then
 		grep -v '^ok \|^# *$' /tmp/out | tail -n 4 | sed "s/^/KES-OUTPUT $1 $2: /"
 	fi
+	injected warn "$2" && echo "WARNING: injected by the runner in $2" >/dev/kmsg
 	dmesg -c | grep -E 'WARNING:|BUG:|Oops|general protection|Kernel panic' |
 		sed "s/^/KES-DMESG $1 $2: /"
 }

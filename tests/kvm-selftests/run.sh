@@ -9,6 +9,8 @@
 #   --limit  per-test time limit (default 30 s)
 #   --only   run only the tests whose name matches REGEX
 # KES_KEEP=1 keeps the work directory with the serial logs.
+# KES_INJECT="PASS:FAULT[:TEST] ..." injects faults into the emulated hosts
+# (l1-init.sh lists them), for tests/kvm-selftests/inject-test.sh.
 # Exits non-zero when a test passes on stock but not on ours, or when the
 # emulated host logs WARNING/BUG/Oops during a test with ours and not with
 # stock. The last line: "N passed, N failed" (matches stock vs regressions).
@@ -117,6 +119,20 @@ boot_watched() {
 	watch_serial $! "$log" $((limit + 120)) || echo "KES-HUNG" >>"$log"
 }
 
+# injections PASS BOOT: the kernel parameter with the faults KES_INJECT asks
+# for in PASS; boot-panic only on a pass's first boot, or it would never
+# run a test.
+injections() {
+	local item list=''
+	for item in ${KES_INJECT:-}; do
+		[ "${item%%:*}" = "$1" ] || continue
+		item=${item#*:}
+		[ "$item" = boot-panic ] && [ "$2" -gt 1 ] && continue
+		list+=${list:+,}$item
+	done
+	echo "${list:+kes.inject=$list}"
+}
+
 # boots PASS: boots until PASS has run every test of its list; a test
 # during which the emulated host died or hung is recorded as "crash" or
 # "hang", and the next boot resumes after it. The results go to
@@ -126,7 +142,7 @@ boots() {
 	while :; do
 		n=$((n + 1))
 		log=$work/serial-$pass-$n.log
-		boot_append="kes.passes=$pass kes.limit=$limit ${resume:+kes.resume=$resume}" \
+		boot_append="kes.passes=$pass kes.limit=$limit ${resume:+kes.resume=$resume} $(injections "$pass" $n)" \
 			boot_watched "$log" "$image/boot/vmlinuz-$kver" "$work/initrd-$pass.gz" "$log" -smp 2 -m 2G
 		tr -d '\r' <"$log" >>"$all"
 		grep -q '^KES-END' "$all" && return 0
