@@ -62,6 +62,8 @@ cache=${KVM_EXITSTATS_CACHE:-/var/cache/kvm-exitstats}
 jobs=${KVM_EXITSTATS_JOBS:-$(nproc)}
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$here/../dkms.conf")
 [ -n "$version" ] || die "no PACKAGE_VERSION in $here/../dkms.conf"
+supported=$(sed -n 's/^KVM_EXITSTATS_SERIES="\(.*\)"$/\1/p' "$here/../dkms.conf")
+[ -n "$supported" ] || die "no KVM_EXITSTATS_SERIES in $here/../dkms.conf"
 
 if [ -z "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ] && [ -r /etc/default/kvm-exitstats ]; then
 	# shellcheck disable=SC1091
@@ -79,8 +81,12 @@ kernel_debian=$(sed -n 's/.*Debian \([^ ]*\) .*/\1/p' \
 	"$headers"/include/generated/utsversion.h \
 	"$headers"/include/generated/compile.h 2>/dev/null | head -n1 || true)
 
-[ -f "$here/hooks/$series.patch" ] ||
-	die "Linux $series ($kver) is not supported; supported series: $(cd "$here/hooks" && ls ./*.patch | sed 's|^\./||; s|\.patch$||' | paste -sd' ')"
+case " $supported " in
+*" $series "*) ;;
+*) die "Linux $series ($kver) is not supported by kvm-exitstats $version, which supports the series $supported:" \
+       "its KVM modules stay the kernel's own; boot a kernel of those series, or see docs/porting.md to add $series" ;;
+esac
+[ -f "$here/hooks/$series.patch" ] || die "src-kvm/hooks/$series.patch is missing from this installation"
 
 is_full_tree() {
 	[ -f "$1/arch/x86/kvm/x86.c" ] && [ -f "$1/virt/kvm/kvm_main.c" ]
@@ -225,9 +231,15 @@ else
 	patch -p1 -d "$work" --batch --forward --no-backup-if-mismatch --quiet \
 		<"$here/hooks/$series.patch" >"$work/patch.log" 2>&1 ||
 		die "the $series hooks do not apply to Linux $source_version:$(sed 's/^/ /' "$work/patch.log" | tr '\n' ';')"
+	# Where KVM exports its internals to its own modules only (7.x), its
+	# Makefile fails on any other export in arch/x86/kvm.
+	export_macro=EXPORT_SYMBOL_GPL
+	grep -qw EXPORT_SYMBOL_FOR_KVM_INTERNAL "$kvm/x86.c" &&
+		export_macro=EXPORT_SYMBOL_FOR_KVM_INTERNAL
 	{
 		write_kbuild
 		echo "ccflags-y += -DKVM_EXITSTATS_VERSION='\"$version\"'"
+		echo "ccflags-y += -DKVM_EXITSTATS_EXPORT=$export_macro"
 		echo "kvm-y += exitstats.o exitstats_reasons.o"
 		echo "kvm-intel-y += vmx/exitstats_vmx.o"
 		echo "kvm-amd-y += svm/exitstats_svm.o"

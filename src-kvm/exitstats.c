@@ -43,7 +43,7 @@ static const char * const scope_names[] = {
 };
 
 DEFINE_STATIC_KEY_TRUE(kvm_exitstats_enabled);
-EXPORT_SYMBOL_GPL(kvm_exitstats_enabled);
+KVM_EXITSTATS_EXPORT(kvm_exitstats_enabled);
 
 static int exitstats_scope = SCOPE_VM;
 
@@ -121,10 +121,25 @@ static void mark_reason(unsigned long *bitmap, u32 numbering, u32 reason)
 		__set_bit(slot, bitmap);
 }
 
+static void mark_defined(const struct kvm_exitstats_reason_table *table)
+{
+	u32 i, reason;
+
+	for (i = 0; i < table->nr_reasons; i++) {
+		if (table->reasons[i].reason > U32_MAX)
+			continue;
+		reason = table->reasons[i].reason;
+		if (reason_slot(vendor.numbering, reason) >= KVM_EXITSTATS_NR_SLOTS)
+			continue;
+		mark_reason(vendor.defined, vendor.numbering, reason);
+		vendor.max_reason = max(vendor.max_reason, reason);
+	}
+}
+
 void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *v)
 {
-	const struct kvm_exitstats_reason *reasons;
-	u32 i, nr_reasons;
+	const struct kvm_exitstats_reason_table *tables;
+	u32 i, nr_tables;
 
 	vendor.numbering = v->numbering;
 	vendor.vcpu_offset = v->vcpu_offset;
@@ -132,25 +147,39 @@ void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *v)
 	bitmap_zero(vendor.defined, KVM_EXITSTATS_NR_SLOTS);
 	bitmap_zero(vendor.handled, KVM_EXITSTATS_NR_SLOTS);
 
-	reasons = kvm_exitstats_defined_reasons(v->numbering, &nr_reasons);
-	for (i = 0; i < nr_reasons; i++) {
-		if (reason_slot(v->numbering, reasons[i].reason) >= KVM_EXITSTATS_NR_SLOTS)
-			continue;
-		mark_reason(vendor.defined, v->numbering, reasons[i].reason);
-		vendor.max_reason = max(vendor.max_reason, reasons[i].reason);
-	}
+	tables = kvm_exitstats_defined_reasons(v->numbering, &nr_tables);
+	for (i = 0; i < nr_tables; i++)
+		mark_defined(&tables[i]);
 
 	for (i = 0; i < v->nr_handlers; i++)
 		if (v->handlers[i])
 			mark_reason(vendor.handled, v->numbering, i);
 }
-EXPORT_SYMBOL_GPL(__kvm_exitstats_vendor_init);
+KVM_EXITSTATS_EXPORT(__kvm_exitstats_vendor_init);
+
+/*
+ * A TD vCPU (Intel TDX, 6.16+) is a struct vcpu_tdx, which shares only
+ * struct vcpu_vt with struct vcpu_vmx; the counters sit in vcpu_vt there
+ * (exitstats_vmx.c asserts it), so the offset is valid, but TD exits are
+ * not recorded and TDs see the leaves as on stock KVM.
+ */
+static bool is_trust_domain(struct kvm_vcpu *vcpu)
+{
+#ifdef KVM_X86_TDX_VM
+	return vcpu->kvm->arch.vm_type == KVM_X86_TDX_VM;
+#else
+	return false;
+#endif
+}
 
 void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu)
 {
 	struct kvm_exitstats_vcpu *s = vcpu_stats(vcpu);
 
 	s->exit_reason = KVM_EXITSTATS_NO_EXIT;
+	INIT_LIST_HEAD(&s->node);
+	if (is_trust_domain(vcpu))
+		return;
 	mutex_lock(&vcpus_lock);
 	list_add(&s->node, &vcpus);
 	mutex_unlock(&vcpus_lock);
@@ -162,7 +191,7 @@ void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu)
 	int slot;
 
 	mutex_lock(&vcpus_lock);
-	list_del(&s->node);
+	list_del_init(&s->node);
 	for (slot = 0; slot < KVM_EXITSTATS_NR_SLOTS; slot++) {
 		retired[slot].exits += s->count[slot].exits;
 		retired[slot].cycles += s->count[slot].cycles;
@@ -285,7 +314,7 @@ bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 	u32 leaf = *eax, reason = *ecx;
 	struct kvm_exitstats_count sum;
 
-	if (scope == SCOPE_OFF)
+	if (scope == SCOPE_OFF || is_trust_domain(vcpu))
 		return false;
 
 	*eax = *ebx = *ecx = *edx = 0;

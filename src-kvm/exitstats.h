@@ -59,14 +59,16 @@ struct kvm_exitstats_vendor {
 void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *vendor);
 
 /*
- * Called by the vendor module before it registers /dev/kvm.  @handlers is
- * the vendor's exit handler table: a defined reason without a handler is
- * reported as "not enabled in KVM".
+ * Called by the vendor module before it registers /dev/kvm.  @_member is
+ * where the counters sit in @_vcpu_type, which must hold for every vCPU
+ * that this vendor module creates.  @_handlers is the vendor's exit handler
+ * table: a defined reason without a handler is reported as "not enabled in
+ * KVM".
  */
-#define kvm_exitstats_vendor_init(_numbering, _vcpu_type, _handlers)	\
+#define kvm_exitstats_vendor_init(_numbering, _vcpu_type, _member, _handlers) \
 	__kvm_exitstats_vendor_init(&(const struct kvm_exitstats_vendor) { \
 		.numbering = (_numbering),				\
-		.vcpu_offset = offsetof(_vcpu_type, exitstats),		\
+		.vcpu_offset = offsetof(_vcpu_type, _member),		\
 		.handlers = (_handlers),				\
 		.nr_handlers = ARRAY_SIZE(_handlers),			\
 	})
@@ -76,13 +78,17 @@ void __kvm_exitstats_handled(struct kvm_vcpu *vcpu);
 bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 			   u32 *ecx, u32 *edx);
 
-/* Called by vendor code right after the hardware VM exit. */
+/*
+ * Called by vendor code right after the hardware VM exit.  SVM's exit code
+ * is 64 bits wide from 7.2 on; codes above 32 bits (SVM_EXIT_ERR) have no
+ * slot and are not counted, as before.
+ */
 static __always_inline void kvm_exitstats_vm_exit(struct kvm_exitstats_vcpu *s,
-						  u32 reason)
+						  u64 reason)
 {
 	if (static_branch_likely(&kvm_exitstats_enabled)) {
 		s->exit_tsc = rdtsc();
-		s->exit_reason = reason;
+		s->exit_reason = reason <= U32_MAX ? reason : KVM_EXITSTATS_NO_EXIT;
 	}
 }
 

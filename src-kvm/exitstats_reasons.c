@@ -5,7 +5,9 @@
  * has no handler for.
  */
 #include <linux/kernel.h>
+#include <asm/page.h>
 #include <asm/svm.h>
+#include <asm/vmx.h>
 
 #include "exitstats.h"
 #include "exitstats_reasons.h"
@@ -13,9 +15,10 @@
 /*
  * Intel SDM Vol. 3C, Appendix C "VMX Basic Exit Reasons", Table C-1, as of
  * order number 325462-078US (December 2022).  35, 38, 42 and 71 are not
- * defined there.
+ * defined there.  Reasons defined later come from the kernel's own list
+ * below, so that each series defines what its KVM can report.
  */
-static const struct kvm_exitstats_reason vmx_reasons[] = {
+static const struct kvm_exitstats_reason vmx_sdm_reasons[] = {
 	{ 0, "EXCEPTION_NMI" },		{ 1, "EXTERNAL_INTERRUPT" },
 	{ 2, "TRIPLE_FAULT" },		{ 3, "INIT_SIGNAL" },
 	{ 4, "SIPI_SIGNAL" },		{ 5, "IO_SMI" },
@@ -55,18 +58,34 @@ static const struct kvm_exitstats_reason vmx_reasons[] = {
 	{ 76, "SEAMCALL" },		{ 77, "TDCALL" },
 };
 
+/* The kernel's own list, <asm/vmx.h> VMX_EXIT_REASONS, of this series. */
+static const struct kvm_exitstats_reason vmx_kernel_reasons[] = {
+	VMX_EXIT_REASONS
+};
+
 /* SVM: the codes of the kernel's own table, <asm/svm.h> SVM_EXIT_REASONS. */
 static const struct kvm_exitstats_reason svm_reasons[] = {
 	SVM_EXIT_REASONS
 };
 
-const struct kvm_exitstats_reason *
-kvm_exitstats_defined_reasons(u32 numbering, u32 *nr_reasons)
+#define REASON_TABLE(_reasons) { _reasons, ARRAY_SIZE(_reasons) }
+
+static const struct kvm_exitstats_reason_table vmx_tables[] = {
+	REASON_TABLE(vmx_sdm_reasons),
+	REASON_TABLE(vmx_kernel_reasons),
+};
+
+static const struct kvm_exitstats_reason_table svm_tables[] = {
+	REASON_TABLE(svm_reasons),
+};
+
+const struct kvm_exitstats_reason_table *
+kvm_exitstats_defined_reasons(u32 numbering, u32 *nr_tables)
 {
 	if (numbering == KVM_EXITSTATS_VMX) {
-		*nr_reasons = ARRAY_SIZE(vmx_reasons);
-		return vmx_reasons;
+		*nr_tables = ARRAY_SIZE(vmx_tables);
+		return vmx_tables;
 	}
-	*nr_reasons = ARRAY_SIZE(svm_reasons);
-	return svm_reasons;
+	*nr_tables = ARRAY_SIZE(svm_tables);
+	return svm_tables;
 }

@@ -5,11 +5,11 @@
 # them with one command, checkpatch is clean, and every failure of build.sh
 # names its fix and leaves the output directory alone.
 #
-# usage: build-test.sh SERIES...
+# usage: build-test.sh TARGET...   (6.1 6.12 6.12+deb13 7.2 7.3; see lib.sh)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -gt 0 ] || set -- 6.1 6.12
+[ $# -gt 0 ] || set -- 6.1 6.12 6.12+deb13 7.2 7.3
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 
 modinfo_field() {
@@ -50,14 +50,15 @@ fails_with() {
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-build-test.XXXXXX")
 trap 'rm -rf "$work"; rm -rf /lib/modules/0.0.0-kes-fake' EXIT
 
-for series in "$@"; do
-	kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series"
+for target in "$@"; do
+	series=$(target_series "$target")
+	kver=$(kernel_release_of_series "$target") || fail "no linux-headers for Linux $target"
 	log "building for $kver"
 	start=$(date +%s.%N)
 	rm -rf "$build_root/$kver"
 	mods=$(patched_modules_dir "$kver")
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
-	echo "# build.sh $kver: $(printf '%.1f' "$secs") s"
+	echo "# build.sh $kver$(is_debian13_target "$target" && echo ' (in the Debian 13 root)'): $(printf '%.1f' "$secs") s"
 	image=$(kernel_image_dir "$kver")
 	mkdir -p "$work/stock-$kver"
 	for m in kvm kvm-intel kvm-amd; do
@@ -79,9 +80,10 @@ for series in "$@"; do
 		sh -c "! grep '^+++ ' '$top/src-kvm/hooks/$series.patch' | grep -v ' b/arch/x86/kvm/\| b/virt/kvm/'"
 done
 
-# checkpatch.pl from the real kernel source judges the new files and hooks.
-series=${1}
-tarball=$(ls /usr/src/linux-source-"$series".tar.* | head -n1)
+# checkpatch.pl from the newest kernel source given judges the new files and hooks.
+target=${*: -1}
+tarball=$(ls "$(target_root "$target")"/usr/src/linux-source-"$(target_series "$target")".tar.* | head -n1)
+echo "# checkpatch.pl of $(basename "$tarball") ($(target_series "$target"))"
 top_dir=$(tar -tf "$tarball" 2>/dev/null | head -n1 | cut -d/ -f1 || true)
 tar -xf "$tarball" -C "$work" "$top_dir/scripts/checkpatch.pl" "$top_dir/scripts/spelling.txt" \
 	"$top_dir/scripts/const_structs.checkpatch"
@@ -93,7 +95,10 @@ for p in "$top"/src-kvm/hooks/*.patch; do
 	check "checkpatch: ${p#"$top"/}" sh -c "'$checkpatch' --no-tree --quiet '$p' >'$work/cp.log' 2>&1 || { cat '$work/cp.log'; false; }"
 done
 
-# Failures name the package or path that fixes them and leave OUTDIR alone.
+# Failures name the package or path that fixes them and leave OUTDIR alone;
+# these run build.sh on this machine, with a Debian 12 series.
+set -- $(printf '%s\n' "$@" | grep -vx '6.12+deb13\|7\..*' || true)
+[ $# -gt 0 ] || finish
 kver=$(kernel_release_of_series "$1")
 mkdir -p "$work/out"
 echo previous >"$work/out/kvm.ko"
@@ -116,9 +121,22 @@ if [ -n "$other_tarball" ]; then
 fi
 mkdir -p /lib/modules/0.0.0-kes-fake/build
 printf 'kernelversion:\n\t@echo 5.10.0\n' >/lib/modules/0.0.0-kes-fake/build/Makefile
-check "an unsupported series is named with the supported ones" \
-	fails_with "Linux 5.10 (0.0.0-kes-fake) is not supported; supported series: 6.1 6.12" \
+supported=$(sed -n 's/^KVM_EXITSTATS_SERIES="\(.*\)"$/\1/p' "$top/dkms.conf")
+check "dkms.conf names a series for each hooks file, and no other" \
+	test "$supported" = "$(cd "$top/src-kvm/hooks" && ls ./*.patch | sed 's|^\./||; s|\.patch$||' | sort -V | paste -sd' ')"
+check "an unsupported series is named with the supported ones and what to do" \
+	fails_with "Linux 5.10 (0.0.0-kes-fake) is not supported by kvm-exitstats $version, which supports the series $supported: its KVM modules stay the kernel's own; boot a kernel of those series, or see docs/porting.md to add 5.10" \
 	"$top/src-kvm/build.sh" 0.0.0-kes-fake "$work/out"
+check "the unsupported-series error is one line" \
+	sh -c "[ \$('$top/src-kvm/build.sh' 0.0.0-kes-fake '$work/out' 2>&1 | wc -l) -eq 1 ]"
+for k in 0.0.0-kes-fake 6.16.12+deb13-amd64 7.4.1+deb13-amd64 5.10.0-32-amd64; do
+	check "dkms.conf's BUILD_EXCLUSIVE_KERNEL leaves out $k" \
+		bash -c ". '$top/dkms.conf'; [[ ! '$k' =~ \$BUILD_EXCLUSIVE_KERNEL ]]"
+done
+for k in 6.1.0-57-amd64 6.12.117+deb12-amd64 6.12.118+deb13-amd64 7.2.12+deb13-amd64 7.3.4+deb13-cloud-amd64; do
+	check "dkms.conf's BUILD_EXCLUSIVE_KERNEL takes $k" \
+		bash -c ". '$top/dkms.conf'; [[ '$k' =~ \$BUILD_EXCLUSIVE_KERNEL ]]"
+done
 check "failed builds leave the output directory as it was" \
 	sh -c "[ \"\$(ls '$work/out')\" = kvm.ko ] && grep -qx previous '$work/out/kvm.ko'"
 cached=$(ls -d /var/cache/kvm-exitstats/linux-source-"$1".tar.*-* | head -n1)

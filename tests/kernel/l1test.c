@@ -45,6 +45,11 @@ static const struct vendor vendors[] = {
 static const struct vendor *v;
 static int passed, failed;
 
+/* The reasons the kernel series defines, from its headers (argv[3]). */
+static uint32_t series_reasons[512];
+static unsigned int nr_series_reasons;
+static uint32_t max_reason;
+
 static void check(int ok, const char *fmt, ...)
 {
 	va_list ap;
@@ -121,7 +126,7 @@ static void test_discovery(struct vm *vm)
 	      "discovery: version %u, signature \"%s\"", r.a, sig);
 
 	r = query(vm, LEAF_INFO, 0);
-	check(r.a == v->numbering && r.b == 0 && r.c == v->max_reason && r.d > 0,
+	check(r.a == v->numbering && r.b == 0 && r.c == max_reason && r.d > 0,
 	      "info: numbering %u, scope %u, max reason %#x, TSC %u kHz",
 	      r.a, r.b, r.c, r.d);
 }
@@ -203,13 +208,43 @@ static void test_reason_classes(struct vm *vm)
 				sizeof(v->not_handled) / sizeof(v->not_handled[0]), is_zero);
 	check(!bad, "defined reasons without a KVM handler answer all zeros");
 
-	r = query(vm, LEAF_REASON64, v->max_reason);
-	check(r.d == 0, "the highest reason %#x is accepted", v->max_reason);
+	r = query(vm, LEAF_REASON64, max_reason);
+	check(r.d == 0, "the highest reason %#x is accepted", max_reason);
 
 	bad = 0;
 	for (i = 0x4FFFFFF4; i <= 0x4FFFFFFB; i++)
 		bad += !is_zero(query(vm, i, v->cpuid));
 	check(!bad, "reserved leaves 0x4FFFFFF4..0x4FFFFFFB answer all zeros");
+}
+
+static int is_series_reason(uint32_t reason)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_series_reasons; i++)
+		if (series_reasons[i] == reason)
+			return 1;
+	return 0;
+}
+
+/* Exactly the reasons of the series' own headers are defined. */
+static void test_series_reasons(struct vm *vm)
+{
+	uint32_t reason, bad = 0;
+	struct regs4 r;
+
+	for (reason = 0; reason <= max_reason + 16; reason++) {
+		if (v->numbering == 2 && reason == 0x100)
+			reason = 0x400;
+		r = query(vm, LEAF_REASON64, reason);
+		if (is_series_reason(reason) == is_undefined(r)) {
+			printf("# reason %#x: edx %#x, defined by the series: %d\n",
+			       reason, r.d, is_series_reason(reason));
+			bad++;
+		}
+	}
+	check(!bad, "the %u reasons the series' headers define are defined, no other up to %#x",
+	      nr_series_reasons, max_reason + 16);
 }
 
 /*
@@ -225,7 +260,7 @@ static void test_sum_of_reasons(struct vm *vm)
 
 	cpuid_loop(vm, 0, 2000);
 	before = total_exits(vm);
-	for (reason = 0; reason <= v->max_reason; reason++) {
+	for (reason = 0; reason <= max_reason; reason++) {
 		if (v->numbering == 2 && reason == 0x100)
 			reason = 0x400;
 		r = query(vm, LEAF_REASON64, reason);
@@ -372,7 +407,7 @@ static void test_fuzz(struct vm *vm, unsigned int count)
 		struct regs4 r;
 
 		if (i & 1)
-			ecx %= v->max_reason + 16;
+			ecx %= max_reason + 16;
 		r = query(vm, leaf, ecx);
 		switch (leaf) {
 		case LEAF_EXITS: case LEAF_EXITS_ALT: case LEAF_CYCLES: case LEAF_REASON64:
@@ -433,8 +468,23 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], vendors[i].name))
 			v = &vendors[i];
 	if (!v) {
-		fprintf(stderr, "usage: %s vmx|svm [loop-count|loaded-off]\n", argv[0]);
+		fprintf(stderr, "usage: %s vmx|svm [loop-count|loaded-off] [REASON,...]\n", argv[0]);
 		return 2;
+	}
+	max_reason = v->max_reason;
+	if (argc > 3) {
+		char *list = argv[3], *end;
+
+		max_reason = 0;
+		while (*list && nr_series_reasons < sizeof(series_reasons) / sizeof(series_reasons[0])) {
+			series_reasons[nr_series_reasons] = strtoul(list, &end, 0);
+			if (series_reasons[nr_series_reasons] > max_reason)
+				max_reason = series_reasons[nr_series_reasons];
+			nr_series_reasons++;
+			list = *end == ',' ? end + 1 : end;
+			if (end == list && *list)
+				break;
+		}
 	}
 	kvm_open();
 
@@ -454,6 +504,8 @@ int main(int argc, char **argv)
 	test_discovery(&vm);
 	test_exact_counts(&vm);
 	test_reason_classes(&vm);
+	if (nr_series_reasons)
+		test_series_reasons(&vm);
 	test_sum_of_reasons(&vm);
 	test_two_vcpus(count);
 	test_scopes(&vm, count);

@@ -7,45 +7,125 @@ build_root=${KES_BUILD_DIR:-$top/build/kernel}
 test_cache=${KES_TEST_CACHE:-/var/cache/kvm-exitstats-tests}
 # shellcheck source=tests/lib.sh
 . "$top/tests/lib.sh"
+# shellcheck source=scripts/debian13-root.sh
+. "$top/scripts/debian13-root.sh"
 
-# The newest installed Debian headers of a series, as a kernel release.
+# A kernel target names a Debian kernel series and the release that ships
+# it: "6.1" and "6.12" are Debian 12's, built on this machine; "6.12+deb13",
+# "7.2" and "7.3" are Debian 13's (trixie, trixie-backports), built in the
+# Debian 13 root (scripts/debian13-root.sh) with its gcc-14 and kbuild.
+target_series() {
+	echo "${1%+deb13}"
+}
+
+is_debian13_target() {
+	case $1 in
+	6.1 | 6.12) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
+# Where a target's headers and source are installed: / or the Debian 13 root.
+target_root() {
+	if is_debian13_target "$1"; then
+		echo "$deb13_build_root"
+	else
+		echo /
+	fi
+}
+
+# The newest installed Debian headers of a target, as a kernel release.
 kernel_release_of_series() {
-	local series=$1 dir kver
-	for dir in $(ls -d /usr/src/linux-headers-"$series".*-amd64 2>/dev/null |
-		     grep -E "/linux-headers-${series//./\\.}\.[^-]*(-[0-9]+)?-amd64\$" | sort -rV); do
-		kver=${dir#/usr/src/linux-headers-}
-		[ -d "/lib/modules/$kver/build" ] && { echo "$kver"; return 0; }
+	local target=$1 series root suffix='' dir kver
+	series=$(target_series "$target")
+	root=$(target_root "$target")
+	is_debian13_target "$target" && suffix='\+deb13'
+	for dir in $(ls -d "$root"/usr/src/linux-headers-"$series".*-amd64 2>/dev/null |
+		     grep -E "/linux-headers-${series//./\\.}\.[^-]*(-[0-9]+)?$suffix-amd64\$" | sort -rV); do
+		kver=${dir##*/linux-headers-}
+		[ -d "$root/lib/modules/$kver/build" ] && { echo "$kver"; return 0; }
 	done
+	is_debian13_target "$target" &&
+		echo "# Debian 13's $series headers are not in $deb13_build_root: run scripts/install-build-deps.sh" >&2
 	return 1
 }
 
-# Unpacks linux-image-KVER (never installed) and prints its directory.
+is_debian13_kernel() {
+	case $1 in
+	*+deb13-*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# Unpacks linux-image-KVER (never installed) and prints its directory. From
+# 7.x the image package only pulls in linux-binary-KVER (vmlinuz) and
+# linux-modules-KVER, and Debian 13 puts modules under usr/lib: all are
+# unpacked, and lib/ leads to usr/lib as in an installed system.
 kernel_image_dir() {
-	local kver=$1 dir=$test_cache/image/$kver
+	local kver=$1 dir=$test_cache/image/$kver debs=$test_cache/debs/$kver p
 	if [ ! -f "$dir/.complete" ]; then
-		mkdir -p "$test_cache/debs"
-		(cd "$test_cache/debs" && apt-get download -q "linux-image-$kver" >/dev/null 2>&1) ||
-			fail "cannot download linux-image-$kver"
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		dpkg -x "$test_cache/debs/linux-image-${kver}_"*.deb "$dir"
+		rm -rf "$debs" "$dir"
+		mkdir -p "$debs" "$dir"
+		if is_debian13_kernel "$kver"; then
+			in_deb13 "$deb13_build_root" sh -c "mkdir -p /tmp/kes-debs && cd /tmp/kes-debs && rm -f ./*.deb &&
+				for p in linux-image-$kver linux-binary-$kver linux-modules-$kver; do
+					apt-cache show \$p >/dev/null 2>&1 || continue
+					apt-get download -q \$p >/dev/null 2>&1 || exit 1
+				done" || fail "cannot download linux-image-$kver from Debian 13's archive"
+			mv "$deb13_build_root"/tmp/kes-debs/*.deb "$debs/"
+		else
+			(cd "$debs" && apt-get download -q "linux-image-$kver" >/dev/null 2>&1) ||
+				fail "cannot download linux-image-$kver"
+		fi
+		for p in "$debs"/*.deb; do
+			dpkg -x "$p" "$dir"
+		done
+		[ -e "$dir/lib" ] || ln -s usr/lib "$dir/lib"
+		# linux-binary-KVER ships the kernel where the image's postinst links it from.
+		if [ ! -e "$dir/boot/vmlinuz-$kver" ] && [ -f "$dir/lib/modules/$kver/vmlinuz" ]; then
+			mkdir -p "$dir/boot"
+			ln -s "../lib/modules/$kver/vmlinuz" "$dir/boot/vmlinuz-$kver"
+		fi
+		[ -f "$dir/boot/vmlinuz-$kver" ] || fail "no kernel in the packages of linux-image-$kver"
+		rm -rf "$debs"
 		touch "$dir/.complete"
 	fi
 	echo "$dir"
 }
 
-# Builds the modules for KVER with the product's build script, once per
-# content of src-kvm/ and dkms.conf; prints the directory with the .ko files.
+# Builds the modules for KVER with the product's build script (in the
+# Debian 13 root for its kernels), once per content of src-kvm/ and
+# dkms.conf; prints the directory with the .ko files.
 patched_modules_dir() {
 	local kver=$1 dir stamp
 	dir=$build_root/$kver
 	stamp=$(cd "$top" && cat dkms.conf $(find src-kvm -type f | sort) | sha256sum | cut -c1-16)
 	if [ ! -f "$dir/.stamp" ] || [ "$(cat "$dir/.stamp")" != "$stamp" ]; then
 		rm -rf "$dir"
-		"$top/src-kvm/build.sh" "$kver" "$dir" >&2 || fail "build.sh $kver failed"
+		if is_debian13_kernel "$kver"; then
+			build_in_debian13 "$kver" "$dir" >&2 || fail "build.sh $kver failed in the Debian 13 root"
+		else
+			"$top/src-kvm/build.sh" "$kver" "$dir" >&2 || fail "build.sh $kver failed"
+		fi
 		echo "$stamp" >"$dir/.stamp"
 	fi
 	echo "$dir"
+}
+
+# build_in_debian13 KVER OUTDIR [ENV=VALUE...]: src-kvm/build.sh of this
+# tree, run in the Debian 13 root; the modules land in OUTDIR out here.
+build_in_debian13() {
+	local kver=$1 out=$2 inside rc=0
+	shift 2
+	inside=$(mktemp -d "$deb13_build_root/tmp/kes-build.XXXXXX")
+	cp -a "$top/dkms.conf" "$top/src-kvm" "$inside/"
+	in_deb13 "$deb13_build_root" env "$@" "/tmp/${inside##*/}/src-kvm/build.sh" "$kver" "/tmp/${inside##*/}/out" || rc=$?
+	if [ $rc -eq 0 ]; then
+		mkdir -p "$out"
+		cp "$inside"/out/*.ko "$out/"
+	fi
+	rm -rf "$inside"
+	return $rc
 }
 
 # Copies a module file (.ko, .ko.xz, .ko.zst) into DEST as a plain .ko, for

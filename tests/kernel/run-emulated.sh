@@ -26,6 +26,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/kes-emu.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 build_l1_program "$top/tests/kernel/l1test.c" "$work/l1test"
+# What this series' own headers define is what the modules must define.
+uapi=$(target_root "$series")/usr/src/linux-headers-${kver%-amd64}-common/arch/x86/include/uapi/asm
+reasons=$(python3 "$top/tests/kernel/series_reasons.py" "$uapi" "$arch") ||
+	fail "cannot read the exit reasons of $kver from $uapi"
 
 root=$work/root
 l1_base_root "$root" "$image" "$kver"
@@ -52,7 +56,7 @@ for m in irqbypass kvm $vendor_modules; do
 	insmod /lib/kes/\$m.ko || echo "not ok - insmod \$m"
 done
 echo "# kvm version \$(cat /sys/module/kvm/version), exitstats=\$(cat /sys/module/kvm/parameters/exitstats)"
-/bin/l1test $arch $count
+/bin/l1test $arch $count $reasons
 rc=\$?
 echo "# reloading kvm with exitstats=off"
 rmmod kvm_$vendor kvm
