@@ -29,14 +29,28 @@ struct NamedReason {
 constexpr NamedReason vmx_reasons[] = {VMX_EXIT_REASONS};
 constexpr NamedReason svm_reasons[] = {SVM_EXIT_REASONS};
 
+// Reasons that 7.x hosts report and older uapi headers (Debian 12's, which
+// the guest package is built with) do not name, spelled as 7.3's headers
+// spell them. The build's own headers come first where they have them.
+constexpr NamedReason newer_vmx_reasons[] = {
+    {76, "SEAMCALL"}, {77, "TDCALL"}, {84, "MSR_READ_IMM"}, {85, "MSR_WRITE_IMM"},
+};
+constexpr NamedReason newer_svm_reasons[] = {
+    {0xa5, "buslock"}, {0xa6, "idle-halt"},
+};
+
 template <typename Fn>
 void for_each_reason(Numbering numbering, Fn&& fn)
 {
     if (numbering == Numbering::vmx) {
         for (const auto& r : vmx_reasons)
             fn(r);
+        for (const auto& r : newer_vmx_reasons)
+            fn(r);
     } else {
         for (const auto& r : svm_reasons)
+            fn(r);
+        for (const auto& r : newer_svm_reasons)
             fn(r);
     }
 }

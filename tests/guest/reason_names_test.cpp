@@ -23,6 +23,18 @@ BOOST_AUTO_TEST_CASE(svm_names_follow_the_uapi_header)
     BOOST_TEST(reason_name(Numbering::svm, 0x1) == "reason 0x1");
 }
 
+BOOST_AUTO_TEST_CASE(reasons_of_7x_hosts_are_named_whatever_the_build_headers)
+{
+    BOOST_TEST(reason_name(Numbering::vmx, 77) == "TDCALL");
+    BOOST_TEST(reason_name(Numbering::vmx, 84) == "MSR_READ_IMM");
+    BOOST_TEST(reason_name(Numbering::vmx, 85) == "MSR_WRITE_IMM");
+    BOOST_TEST(reason_name(Numbering::vmx, 86) == "reason 86");
+    BOOST_TEST(reason_name(Numbering::svm, 0xa5) == "buslock");
+    BOOST_TEST(reason_name(Numbering::svm, 0xa6) == "idle-halt");
+    BOOST_TEST(parse_reason(Numbering::vmx, "msr_write_imm").value() == 85u);
+    BOOST_TEST(parse_reason(Numbering::svm, "IDLE-HALT").value() == 0xa6u);
+}
+
 BOOST_AUTO_TEST_CASE(reasons_parse_from_names_and_numbers)
 {
     BOOST_TEST(parse_reason(Numbering::vmx, "cpuid").value() == 10u);
