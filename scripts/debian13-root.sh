@@ -13,7 +13,7 @@ deb13_base=$deb13_cache/trixie-minbase.tar.gz
 deb13_build_root=$deb13_cache/debian13-build-root
 
 # The archive this machine's own apt uses (Debian 12 suites there).
-deb13_mirror() {
+debian_mirror() {
 	local uri
 	uri=$(sed -n 's|^URIs: *\(http[^ ]*/debian\)/*$|\1|p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
 	echo "${uri:-http://deb.debian.org/debian}"
@@ -26,7 +26,7 @@ deb13_base_tarball() {
 	echo "kvm-exitstats: debootstrap trixie (once; cached in $deb13_base)" >&2
 	mkdir -p "$deb13_cache"
 	tmp=$(mktemp -d "$deb13_cache/.debootstrap.XXXXXX")
-	if ! debootstrap --variant=minbase trixie "$tmp" "$(deb13_mirror)" >"$tmp.log" 2>&1; then
+	if ! debootstrap --variant=minbase trixie "$tmp" "$(debian_mirror)" >"$tmp.log" 2>&1; then
 		tail -n 20 "$tmp.log" >&2
 		rm -rf "$tmp" "$tmp.log"
 		return 1
@@ -40,7 +40,7 @@ deb13_base_tarball() {
 deb13_unpack_root() {
 	local root=$1 mirror
 	deb13_base_tarball || return 1
-	mirror=$(deb13_mirror)
+	mirror=$(debian_mirror)
 	rm -rf "$root"
 	mkdir -p "$root"
 	tar -C "$root" -xzf "$deb13_base"
@@ -74,10 +74,11 @@ in_deb13() {
 			HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"' sh "$root" "$@"
 }
 
-# The kernel build root: gcc-14, kbuild and, for each series given, the
-# current headers and linux-source. Made once, brought up to date each call.
+# The kernel build root: gcc-14 (also as gcc, for the KVM selftests), kbuild,
+# DKMS and, for each series given, the current headers and linux-source.
+# Made once, brought up to date each call.
 deb13_build_root() {
-	local series pkgs=(binutils gcc-14 make patch bc kmod xz-utils) version headers
+	local series pkgs=(binutils gcc-14 gcc libc6-dev make patch bc kmod xz-utils dkms) version headers
 	if [ ! -f "$deb13_build_root/.complete" ]; then
 		deb13_unpack_root "$deb13_build_root" || return 1
 		touch "$deb13_build_root/.complete"

@@ -9,17 +9,25 @@
 # AMD host with SVM; where this machine's /dev/kvm offers VMX or SVM to
 # guests, the emulated host runs on it instead.
 #
-# usage: sudo scripts/demo.sh [--series 6.1|6.12]
+# usage: scripts/demo.sh [--series 6.1|6.12|6.12+deb13|7.2|7.3]   (as root)
+#   6.1 and 6.12 are Debian 12's kernels; 6.12+deb13, 7.2 and 7.3 are Debian
+#   13's (built in a Debian 13 root that the first run makes, about 2 minutes)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 series=6.12
+series_usage="--series 6.1|6.12|6.12+deb13|7.2|7.3"
 case "${1:-}" in
---series) series=${2:?--series needs 6.1 or 6.12} ;;
+--series) series=${2:?$series_usage} ;;
 -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 "") ;;
-*) echo "usage: $0 [--series 6.1|6.12]" >&2; exit 2 ;;
+*) echo "usage: $0 [$series_usage]" >&2; exit 2 ;;
 esac
-[ "$(id -u)" -eq 0 ] || { echo "run as root (sudo $0): it installs packages and boots an emulator" >&2; exit 2; }
+case $series in
+6.1 | 6.12) debian13_series="" ;;
+6.12+deb13 | 7.2 | 7.3) debian13_series=${series%+deb13} ;;
+*) echo "usage: $0 [$series_usage]" >&2; exit 2 ;;
+esac
+[ "$(id -u)" -eq 0 ] || { echo "run as root (su -, or sudo $0): it installs packages and boots an emulator" >&2; exit 2; }
 
 step() {
 	echo
@@ -27,7 +35,7 @@ step() {
 }
 
 step "installing the build dependencies"
-"$top/scripts/install-build-deps.sh"
+KES_SERIES_DEBIAN13=$debian13_series "$top/scripts/install-build-deps.sh"
 
 step "building the Debian packages"
 "$top/tests/package/build-packages.sh"
@@ -41,5 +49,5 @@ cat <<DONE
 Done. The packages are in build/package/:
   host:  apt install ./build/package/kvm-exitstats-dkms_*_all.deb
   guest: apt install ./build/package/kvm-exitstats-guest_*_amd64.deb
-Run every test with: sudo tests/run.sh
+Run every test with: tests/run.sh (as root)
 DONE

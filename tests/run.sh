@@ -35,18 +35,22 @@ suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
 suite "guest command as a static binary" "$top/tests/guest/static-build.sh"
 suite "Debian packages build, lintian-clean" "$top/tests/package/build-packages.sh"
 suite "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh"
-suite "kernel modules build for 6.1 and 6.12" "$top/tests/kernel/build-test.sh" 6.1 6.12
+suite "package life cycle on a debootstrapped Debian 13" "$top/tests/package/lifecycle-debian13.sh"
+suite "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh"
+suite "kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3
+suite "the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3
 suite "DKMS builds and installs the modules" "$top/tests/kernel/dkms-test.sh" 6.1 6.12
-suite "6.12 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12 amd
-suite "6.1 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.1 amd
-suite "6.12 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.12 intel
+for target in 7.3 7.2 6.12+deb13 6.12 6.1; do
+	suite "$target kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" "$target" amd
+done
+suite "7.3 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 7.3 intel
 suite "6.1 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.1 intel
 suite "the emulated host's watchdog" "$top/tests/kernel/watch-serial-test.sh"
-suite "6.12 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 6.12
-suite "6.1 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 6.1
+suite "7.3 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 7.3
+suite "6.12+deb13 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 6.12+deb13
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"
-suite "the KVM selftest comparison catches injected faults" "$top/tests/kvm-selftests/inject-test.sh"
-suite "6.12 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 6.12
+suite "the KVM selftest comparison catches injected faults" "$top/tests/kvm-selftests/inject-test.sh" 7.3
+suite "7.3 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 7.3
 suite "6.1 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 6.1
 
 [ $failed -eq 0 ] || echo "failed: ${failed_names[*]}"

@@ -5,7 +5,7 @@
 # counts executed instructions and the figures are path lengths, free of
 # noise from this machine.
 #
-# usage: bench/exit-overhead/run.sh [SERIES] [ROUND_TRIPS]
+# usage: bench/exit-overhead/run.sh [SERIES] [ROUND_TRIPS]   (SERIES: a target of tests/kernel/lib.sh)
 set -euo pipefail
 . "$(dirname "$0")/../../tests/kernel/lib.sh"
 
@@ -17,7 +17,11 @@ ours=$(patched_modules_dir "$kver")
 stock=$build_root/$kver-unpatched
 if [ ! -f "$stock/kvm.ko" ]; then
 	log "building the same modules without the statistics"
-	KVM_EXITSTATS_UNPATCHED=1 "$top/src-kvm/build.sh" "$kver" "$stock" >&2
+	if is_debian13_kernel "$kver"; then
+		build_in_debian13 "$kver" "$stock" KVM_EXITSTATS_UNPATCHED=1 >&2
+	else
+		KVM_EXITSTATS_UNPATCHED=1 "$top/src-kvm/build.sh" "$kver" "$stock" >&2
+	fi
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-bench.XXXXXX")

@@ -39,31 +39,50 @@ modules=$(patched_modules_dir "$kver")
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-selftests.XXXXXX")
 trap '[ -n "${KES_KEEP:-}" ] && echo "# kept $work" >&2 || rm -rf "$work"' EXIT
 
+# Runs a shell command where the series is built: here, or in the Debian 13
+# root for Debian 13's series (its gcc-14 and glibc).
+in_build_env() {
+	if is_debian13_target "$series"; then
+		in_deb13 "$deb13_build_root" sh -c "$1"
+	else
+		sh -c "$1"
+	fi
+}
+
 # The x86_64 KVM selftests of linux-source-SERIES, built once per source
 # version; prints the directory with bin/ and list ("name path" per test).
 selftests_dir() {
-	local tarball=/usr/src/linux-source-$series.tar.xz version out src kvm name path
-	[ -f "$tarball" ] || fail "$tarball missing: apt-get install linux-source-$series"
-	version=$(dpkg-query -W -f '${Version}' "linux-source-$series")
+	local sseries build_env='' tarball version out src src_in kvm kvm_in name path
+	sseries=$(target_series "$series")
+	is_debian13_target "$series" && build_env=$deb13_build_root
+	tarball=$build_env/usr/src/linux-source-$sseries.tar.xz
+	[ -f "$tarball" ] || fail "$tarball missing: apt-get install linux-source-$sseries"
+	version=$(in_build_env "dpkg-query -W -f '\${Version}' linux-source-$sseries")
 	out=$build_root/selftests-$version
 	if [ ! -f "$out/.complete" ]; then
 		rm -rf "$out"
 		mkdir -p "$out/bin"
-		log "building the KVM selftests of linux-source-$series $version (about a minute)" >&2
-		tar -xf "$tarball" -C "$work"
-		src=$work/linux-source-$series
+		log "building the KVM selftests of linux-source-$sseries $version (about a minute)" >&2
+		# The tree is unpacked where the build runs; src is its path from here.
+		src_in=${build_env:+/tmp/kes-selftests}
+		src_in=${src_in:-$work}/linux-source-$sseries
+		src=$build_env$src_in
+		rm -rf "$src"
+		mkdir -p "$(dirname "$src")"
+		tar -xf "$tarball" -C "$(dirname "$src")"
 		kvm=$src/tools/testing/selftests/kvm
-		make -C "$src" headers >"$out/build.log" 2>&1 ||
+		kvm_in=$src_in/tools/testing/selftests/kvm
+		in_build_env "make -C $src_in headers" >"$out/build.log" 2>&1 ||
 			{ tail -n 20 "$out/build.log" >&2; fail "make headers failed (log: $out/build.log)"; }
 		# -k: a test that does not build (a stable backport can break one)
 		# is reported as not built instead of stopping all the others.
-		make -k -j"$(nproc)" -C "$kvm" EXTRA_CFLAGS=-static >>"$out/build.log" 2>&1 ||
+		in_build_env "make -k -j$(nproc) -C $kvm_in EXTRA_CFLAGS=-static" >>"$out/build.log" 2>&1 ||
 			# In 6.1, tests that include <linux/kernel.h> before
 			# <asm/kvm.h> get the tools' linux/types.h, which does not
 			# bring __DECLARE_FLEX_ARRAY; build what failed once more
 			# with the exported uapi <linux/stddef.h> included first.
-			make -k -j"$(nproc)" -C "$kvm" \
-				EXTRA_CFLAGS="-static -include $src/usr/include/linux/stddef.h" \
+			in_build_env "make -k -j$(nproc) -C $kvm_in \
+				EXTRA_CFLAGS='-static -include $src_in/usr/include/linux/stddef.h'" \
 				>>"$out/build.log" 2>&1 || true
 		# Every program the build made (a .sh test runs a helper program).
 		(cd "$kvm" && find . -path ./lib -prune -o -type f -executable ! -name '*.sh' -print) |
@@ -71,7 +90,7 @@ selftests_dir() {
 				mkdir -p "$out/bin/$(dirname "$path")"
 				strip -o "$out/bin/$path" "$kvm/$path"
 			done
-		for name in $(make -s -C "$kvm" emit_tests | cut -d: -f2); do
+		for name in $(in_build_env "make -s -C $kvm_in emit_tests" | cut -d: -f2); do
 			path=$(cd "$kvm" && find . -name "$name" -type f | head -n1)
 			if [ -z "$path" ]; then
 				echo "$name" >>"$out/not-built"

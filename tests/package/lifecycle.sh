@@ -7,38 +7,17 @@
 #
 # usage: tests/package/lifecycle.sh   (after tests/package/build-packages.sh)
 set -euo pipefail
-. "$(dirname "$0")/../kernel/lib.sh"
-
-pkgdir=$top/build/package
+pkgdir=$(cd "$(dirname "$0")/../.." && pwd)/build/package
 root=$pkgdir/root
+. "$(dirname "$0")/lib.sh"
+
 base=$test_cache/bookworm-minbase.tar.gz
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
 guest_deb=$(ls "$pkgdir"/kvm-exitstats-guest_*_amd64.deb)
 
-in_root() {
-	chroot "$root" env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 HOME=/root \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
-
-unmount_root() {
-	for m in dev/pts dev proc; do
-		mountpoint -q "$root/$m" && umount -l "$root/$m"
-	done
-	return 0
-}
-
 make_root() {
-	if [ ! -f "$base" ]; then
-		log "debootstrap bookworm (once; cached in $base)"
-		local tmp
-		tmp=$(mktemp -d)
-		debootstrap --variant=minbase bookworm "$tmp" http://deb.debian.org/debian >"$pkgdir/debootstrap.log" 2>&1 ||
-			{ tail "$pkgdir/debootstrap.log"; fail "debootstrap failed"; }
-		mkdir -p "$test_cache"
-		tar -C "$tmp" -czf "$base" .
-		rm -rf "$tmp"
-	fi
+	bookworm_base_tarball "$base"
 	unmount_root
 	rm -rf "$root"
 	mkdir -p "$root"
@@ -48,40 +27,7 @@ make_root() {
 	cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
 	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 	chmod +x "$root/usr/sbin/policy-rc.d"
-	mount -t proc proc "$root/proc"
-	mount --bind /dev "$root/dev"
-	mount --bind /dev/pts "$root/dev/pts"
-}
-
-# apt-get in the root; its output goes to LOG and is also returned.
-apt_in_root() {
-	local log=$1
-	shift
-	in_root apt-get -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >"$log" 2>&1
-}
-
-installed_for() {
-	in_root dkms status -m kvm-exitstats -v "$version" -k "$1" 2>/dev/null | grep -q ': installed'
-}
-
-modules_in_updates() {
-	local kver=$1 m
-	for m in kvm kvm-intel kvm-amd; do
-		ls "$root/lib/modules/$kver/updates/dkms/$m.ko"* >/dev/null 2>&1 || return 1
-		[ "$(in_root modinfo -k "$kver" -F version "$m")" = "$version" ] || return 1
-		in_root modinfo -k "$kver" -F filename "$m" | grep -q "^/lib/modules/$kver/updates/dkms/" || return 1
-	done
-}
-
-stock_resolves() {
-	local kver=$1 m
-	for m in kvm kvm-intel kvm-amd; do
-		in_root modinfo -k "$kver" -F filename "$m" | grep -q "^/lib/modules/$kver/kernel/" || return 1
-	done
-}
-
-kernel_pkgs() {
-	in_root bash -c "$(cat "$top/scripts/kernel-packages.sh"); $*"
+	mount_root
 }
 
 trap unmount_root EXIT
@@ -164,25 +110,6 @@ check "after purge, no module is left in /lib/modules/*/updates" \
 	sh -c "! find '$root'/lib/modules/*/updates -name 'kvm*' 2>/dev/null | grep -q ."
 
 # The guest package: outside a patched VM the command says so.
-check "apt install ./$(basename "$guest_deb") succeeds" \
-	apt_in_root "$pkgdir/apt-guest.log" install "/tmp/$(basename "$guest_deb")"
-set +e
-out=$(in_root kvm-exitstats 2>&1)
-status=$?
-set -e
-echo "# kvm-exitstats in the root: exit $status: $out" | head -n 2
-if grep -q '^flags.* hypervisor' /proc/cpuinfo; then
-	check "kvm-exitstats exits 4 with the no-interface message" \
-		sh -c "[ $status -eq 4 ] && echo \"\$1\" | grep -q 'install the kvm-exitstats-dkms package'" _ "$out"
-else
-	check "kvm-exitstats exits 3: not under a hypervisor" \
-		sh -c "[ $status -eq 3 ] && echo \"\$1\" | grep -q 'not running under a hypervisor'" _ "$out"
-fi
-check "kvm-exitstats --version prints $version" sh -c "[ \"\$(chroot '$root' kvm-exitstats --version)\" = '$version' ]"
-check "the man page and the bash completion are installed" \
-	test -f "$root/usr/share/man/man1/kvm-exitstats.1.gz" -a -f "$root/usr/share/bash-completion/completions/kvm-exitstats"
-check "apt purge kvm-exitstats-guest succeeds and leaves no file" \
-	sh -c "chroot '$root' env DEBIAN_FRONTEND=noninteractive apt-get -y -q purge kvm-exitstats-guest >/dev/null 2>&1 &&
-	       [ ! -e '$root/usr/bin/kvm-exitstats' ]"
+check_guest_package "$guest_deb"
 
 finish

@@ -1,0 +1,119 @@
+# shellcheck shell=bash
+# What the package life-cycle tests share: a throwaway Debian root in
+# $root, apt in it, and what DKMS installed for a kernel there.
+# The caller sets root, pkgdir and version.
+. "$(dirname "${BASH_SOURCE[0]}")/../kernel/lib.sh"
+
+in_root() {
+	chroot "$root" env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 HOME=/root \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+unmount_root() {
+	local m
+	for m in dev/pts dev proc; do
+		mountpoint -q "$root/$m" && umount -l "$root/$m"
+	done
+	return 0
+}
+
+mount_root() {
+	mount -t proc proc "$root/proc"
+	mount --bind /dev "$root/dev"
+	mount --bind /dev/pts "$root/dev/pts"
+}
+
+# A minimal bookworm made once with debootstrap, kept as the tarball BASE.
+bookworm_base_tarball() {
+	local base=$1 tmp
+	[ -f "$base" ] && return 0
+	log "debootstrap bookworm (once; cached in $base)"
+	tmp=$(mktemp -d)
+	debootstrap --variant=minbase bookworm "$tmp" "$(debian_mirror)" >"$pkgdir/debootstrap.log" 2>&1 ||
+		{ tail "$pkgdir/debootstrap.log"; rm -rf "$tmp"; fail "debootstrap failed"; }
+	mkdir -p "$(dirname "$base")"
+	tar -C "$tmp" -czf "$base.tmp" . && mv "$base.tmp" "$base"
+	rm -rf "$tmp"
+}
+
+# apt-get in the root; its output goes to LOG.
+apt_in_root() {
+	local log=$1
+	shift
+	in_root apt-get -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >"$log" 2>&1
+}
+
+installed_for() {
+	in_root dkms status -m kvm-exitstats -v "$version" -k "$1" 2>/dev/null | grep -q ': installed'
+}
+
+# resolves_under KVER MODULE DIR: modprobe's choice for MODULE is in DIR of
+# /lib/modules/KVER (Debian 13 has /lib as a link to /usr/lib: either is named).
+resolves_under() {
+	case $(in_root modinfo -k "$1" -F filename "$2") in
+	"/lib/modules/$1/$3/"* | "/usr/lib/modules/$1/$3/"*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+modules_in_updates() {
+	local kver=$1 m
+	for m in kvm kvm-intel kvm-amd; do
+		ls "$root/lib/modules/$kver/updates/dkms/$m.ko"* >/dev/null 2>&1 || return 1
+		[ "$(in_root modinfo -k "$kver" -F version "$m")" = "$version" ] || return 1
+		resolves_under "$kver" "$m" updates/dkms || return 1
+	done
+}
+
+stock_resolves() {
+	local kver=$1 m
+	for m in kvm kvm-intel kvm-amd; do
+		resolves_under "$kver" "$m" kernel || return 1
+	done
+}
+
+nothing_installed_for() {
+	! ls "$root/lib/modules/$1/updates/dkms/kvm"* >/dev/null 2>&1
+}
+
+# Runs a function of scripts/kernel-packages.sh in the root.
+kernel_pkgs() {
+	in_root bash -c "$(cat "$top/scripts/kernel-packages.sh"); $*"
+}
+
+no_half_configured_package() {
+	! chroot "$root" dpkg --audit | grep -q .
+}
+
+# The kvm-exitstats lines apt printed, as comments.
+show_product_lines() {
+	grep '^kvm-exitstats: ' "$1" | sed 's/^/# /'
+}
+
+# The guest package in the root: outside a patched VM the command says so.
+check_guest_package() {
+	local guest_deb=$1 out status
+	cp "$guest_deb" "$root/tmp/"
+	check "apt install ./$(basename "$guest_deb") succeeds" \
+		apt_in_root "$pkgdir/apt-guest.log" install "/tmp/$(basename "$guest_deb")"
+	set +e
+	out=$(in_root kvm-exitstats 2>&1)
+	status=$?
+	set -e
+	echo "# kvm-exitstats in the root: exit $status: $out" | head -n 2
+	if grep -q '^flags.* hypervisor' /proc/cpuinfo; then
+		check "kvm-exitstats exits 4 with the no-interface message" \
+			sh -c "[ $status -eq 4 ] && echo \"\$1\" | grep -q 'install the kvm-exitstats-dkms package'" _ "$out"
+	else
+		check "kvm-exitstats exits 3: not under a hypervisor" \
+			sh -c "[ $status -eq 3 ] && echo \"\$1\" | grep -q 'not running under a hypervisor'" _ "$out"
+	fi
+	check "kvm-exitstats --version prints $version" sh -c "[ \"\$(chroot '$root' kvm-exitstats --version)\" = '$version' ]"
+	check "kvm-exitstats --help runs" \
+		sh -c "chroot '$root' kvm-exitstats --help >/dev/null"
+	check "the man page and the bash completion are installed" \
+		test -f "$root/usr/share/man/man1/kvm-exitstats.1.gz" -a -f "$root/usr/share/bash-completion/completions/kvm-exitstats"
+	check "apt purge kvm-exitstats-guest succeeds and leaves no file" \
+		sh -c "chroot '$root' env DEBIAN_FRONTEND=noninteractive apt-get -y -q purge kvm-exitstats-guest >/dev/null 2>&1 &&
+		       [ ! -e '$root/usr/bin/kvm-exitstats' ]"
+}

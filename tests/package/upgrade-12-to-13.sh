@@ -1,0 +1,76 @@
+#!/bin/bash
+# The release upgrade as a user does it: a Debian 12 root with Debian's
+# default kernel (linux-image-amd64, linux-headers-amd64) and the host
+# package installed with what it recommends, its modules built; then the
+# sources switched to Debian 13 and `apt full-upgrade`. The upgrade must
+# succeed, bring trixie's 6.12.N+deb13 kernel with its headers and source,
+# and leave the modules built for it, with nothing half-configured.
+#
+# usage: tests/package/upgrade-12-to-13.sh   (after tests/package/build-packages.sh)
+set -euo pipefail
+pkgdir=$(cd "$(dirname "$0")/../.." && pwd)/build/package
+root=$pkgdir/root-upgrade
+. "$(dirname "$0")/lib.sh"
+
+base=$test_cache/bookworm-minbase.tar.gz
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
+logs=$pkgdir/upgrade
+mkdir -p "$logs"
+
+trap unmount_root EXIT
+unmount_root
+bookworm_base_tarball "$base"
+rm -rf "$root"
+mkdir -p "$root"
+tar -C "$root" -xzf "$base"
+rm -f "$root/etc/apt/sources.list"
+cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod +x "$root/usr/sbin/policy-rc.d"
+mount_root
+
+start=$(date +%s)
+apt_in_root "$logs/apt-update-12.log" update || fail "apt-get update (Debian 12) failed"
+apt_in_root "$logs/apt-initramfs.log" install initramfs-tools || fail "installing initramfs-tools failed"
+# The kernels' own initramfs is not what this tests, and takes a minute each.
+sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$root/etc/initramfs-tools/update-initramfs.conf"
+apt_in_root "$logs/apt-kernel-12.log" install linux-image-amd64 linux-headers-amd64 ||
+	{ tail -n 20 "$logs/apt-kernel-12.log"; fail "installing Debian 12's kernel failed"; }
+k12=$(in_root dpkg-query -W -f '${Depends}' linux-headers-amd64 | grep -o 'linux-headers-[^ ,]*' | head -n1)
+k12=${k12#linux-headers-}
+
+cp "$dkms_deb" "$root/tmp/"
+# As a user installs it: with what it recommends (linux-source).
+check "on Debian 12, apt install ./$(basename "$dkms_deb") with its recommends succeeds" \
+	sh -c "chroot '$root' env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		apt-get -y -q -o Dpkg::Use-Pty=0 install '/tmp/$(basename "$dkms_deb")' >'$logs/apt-install-12.log' 2>&1"
+show_product_lines "$logs/apt-install-12.log"
+check "the recommended linux-source (Debian 12: linux-source-6.1) is installed" \
+	sh -c "chroot '$root' dpkg-query -W -f '\${Status}' linux-source 2>/dev/null | grep -q 'ok installed'"
+check "the modules are built for Debian 12's $k12" modules_in_updates "$k12"
+echo "# Debian 12 with the package: $(($(date +%s) - start)) s"
+
+# The upgrade: trixie's suites, then full-upgrade as the release notes say.
+sed -i 's/\bbookworm\b/trixie/g' "$root/etc/apt/sources.list.d/debian.sources"
+start=$(date +%s)
+apt_in_root "$logs/apt-update-13.log" update || fail "apt-get update (Debian 13) failed"
+check "apt full-upgrade to Debian 13 succeeds" \
+	apt_in_root "$logs/apt-full-upgrade.log" -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+		full-upgrade
+elapsed=$(($(date +%s) - start))
+echo "# apt full-upgrade to Debian 13 with the module build: $elapsed s"
+show_product_lines "$logs/apt-full-upgrade.log"
+tail -n 15 "$logs/apt-full-upgrade.log" | grep -i 'error\|fail' | sed 's/^/# /' || true
+k13=$(in_root dpkg-query -W -f '${Depends}' linux-headers-amd64 | grep -o 'linux-headers-[^ ,]*' | head -n1)
+k13=${k13#linux-headers-}
+echo "# after the upgrade: $(in_root cat /etc/debian_version), $(in_root dpkg-query -W -f '${Package} ${Version}' dkms), kernel $k13"
+check "the root is Debian 13 now" sh -c "grep -q '^13' '$root/etc/debian_version'"
+check "Debian 13's default kernel is a 6.12.N+deb13 ($k13)" sh -c "echo '$k13' | grep -q '^6\.12\..*+deb13-amd64$'"
+check "the modules were built and installed for $k13 during the upgrade" modules_in_updates "$k13"
+check "dkms status: installed for $k13" installed_for "$k13"
+check "dpkg has no half-configured package" no_half_configured_package
+check "kvm-exitstats-dkms is still installed and configured" \
+	sh -c "chroot '$root' dpkg-query -W -f '\${Status}' kvm-exitstats-dkms | grep -qx 'install ok installed'"
+
+finish
