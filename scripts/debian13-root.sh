@@ -41,7 +41,7 @@ deb13_unpack_root() {
 	local root=$1 mirror
 	deb13_base_tarball || return 1
 	mirror=$(debian_mirror)
-	rm -rf "$root"
+	rm -rf --one-file-system "$root"
 	mkdir -p "$root"
 	tar -C "$root" -xzf "$deb13_base"
 	rm -f "$root/etc/apt/sources.list"

@@ -62,7 +62,9 @@ is_debian13_kernel() {
 # linux-modules-KVER, and Debian 13 puts modules under usr/lib: all are
 # unpacked, and lib/ leads to usr/lib as in an installed system.
 kernel_image_dir() {
-	local kver=$1 dir=$test_cache/image/$kver debs=$test_cache/debs/$kver p
+	local kver=$1 dir debs p
+	dir=$test_cache/image/$kver
+	debs=$test_cache/debs/$kver
 	if [ ! -f "$dir/.complete" ]; then
 		rm -rf "$debs" "$dir"
 		mkdir -p "$debs" "$dir"

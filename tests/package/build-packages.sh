@@ -6,7 +6,10 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/package
-rm -rf "$out"
+# The life-cycle tests keep their roots in $out with /proc and /dev mounted
+# while they run; never delete through a mount left behind.
+{ grep -o " $out/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m"; done
+rm -rf --one-file-system "$out"
 mkdir -p "$out/src"
 # What git tracks (and what is staged), as a fresh clone would have it.
 (cd "$top" && git ls-files -z --cached | xargs -0 cp --parents -t "$out/src")

@@ -19,7 +19,7 @@ guest_deb=$(ls "$pkgdir"/kvm-exitstats-guest_*_amd64.deb)
 make_root() {
 	bookworm_base_tarball "$base"
 	unmount_root
-	rm -rf "$root"
+	rm -rf --one-file-system "$root"
 	mkdir -p "$root"
 	tar -C "$root" -xzf "$base"
 	# The same archive as this machine, security updates included.

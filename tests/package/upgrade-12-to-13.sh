@@ -21,7 +21,7 @@ mkdir -p "$logs"
 trap unmount_root EXIT
 unmount_root
 bookworm_base_tarball "$base"
-rm -rf "$root"
+rm -rf --one-file-system "$root"
 mkdir -p "$root"
 tar -C "$root" -xzf "$base"
 rm -f "$root/etc/apt/sources.list"
