@@ -95,6 +95,19 @@ for p in "$top"/src-kvm/hooks/*.patch; do
 	check "checkpatch: ${p#"$top"/}" sh -c "'$checkpatch' --no-tree --quiet '$p' >'$work/cp.log' 2>&1 || { cat '$work/cp.log'; false; }"
 done
 
+# scripts/hooks-check.py tells which hooks apply to a source (docs/porting.md).
+newest=$(target_series "$target")
+extracted=$(ls -d "$(target_root "$target")"/var/cache/kvm-exitstats/linux-source-"$newest".tar.*-*/ 2>/dev/null | head -n1)
+if [ -n "$extracted" ]; then
+	older=$(sed -n 's/^KVM_EXITSTATS_SERIES="\(.*\)"$/\1/p' "$top/dkms.conf" | tr ' ' '\n' | grep -vx "$newest" | head -n1)
+	check "hooks-check: every hunk of the $newest hooks applies exactly to its source" \
+		sh -c "'$top/scripts/hooks-check.py' '$extracted' '$newest' | tee '$work/hc.log' | tail -n1 | grep -q '^\([0-9]*\) of \1 hunks apply exactly$'"
+	"$top/scripts/hooks-check.py" "$extracted" "$older" >"$work/hc-old.log" || true
+	sed 's/^/# /' "$work/hc-old.log"
+	check "hooks-check: on the $newest source, the $older hooks are reported as not applying, with exit 1" \
+		sh -c "! '$top/scripts/hooks-check.py' '$extracted' '$older' >/dev/null && grep -q 'DOES NOT APPLY' '$work/hc-old.log'"
+fi
+
 # Failures name the package or path that fixes them and leave OUTDIR alone;
 # these run build.sh on this machine, with a Debian 12 series.
 set -- $(printf '%s\n' "$@" | grep -vx '6.12+deb13\|7\..*' || true)

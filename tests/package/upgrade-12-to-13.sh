@@ -41,13 +41,15 @@ k12=$(in_root dpkg-query -W -f '${Depends}' linux-headers-amd64 | grep -o 'linux
 k12=${k12#linux-headers-}
 
 cp "$dkms_deb" "$root/tmp/"
-# As a user installs it: with what it recommends (linux-source).
-check "on Debian 12, apt install ./$(basename "$dkms_deb") with its recommends succeeds" \
-	sh -c "chroot '$root' env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		apt-get -y -q -o Dpkg::Use-Pty=0 install '/tmp/$(basename "$dkms_deb")' >'$logs/apt-install-12.log' 2>&1"
+# What apt install brings by default with the package: the linux-source
+# metapackage it recommends, which follows the release's default series.
+# (Not all recommends: in a chroot, trixie's exim4, which gnupg's recommends
+# pull in through gpg-wks-server, fails its own configuration.)
+check "the package recommends linux-source first, and linux-headers-amd64" \
+	sh -c "dpkg-deb -f '$dkms_deb' Recommends | grep -q '^linux-headers-amd64 .*, linux-source |'"
+check "on Debian 12, apt install ./$(basename "$dkms_deb") linux-source succeeds" \
+	apt_in_root "$logs/apt-install-12.log" install "/tmp/$(basename "$dkms_deb")" linux-source
 show_product_lines "$logs/apt-install-12.log"
-check "the recommended linux-source (Debian 12: linux-source-6.1) is installed" \
-	sh -c "chroot '$root' dpkg-query -W -f '\${Status}' linux-source 2>/dev/null | grep -q 'ok installed'"
 check "the modules are built for Debian 12's $k12" modules_in_updates "$k12"
 echo "# Debian 12 with the package: $(($(date +%s) - start)) s"
 
