@@ -74,11 +74,11 @@ in_deb13() {
 			HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"' sh "$root" "$@"
 }
 
-# The kernel build root: gcc-14 (also as gcc, for the KVM selftests), kbuild,
-# DKMS and, for each series given, the current headers and linux-source.
-# Made once, brought up to date each call.
+# The kernel build root: gcc-14, kbuild, DKMS and, for each series given,
+# the current headers and linux-source; gcc and uuid-dev (7.3's selftests
+# link libuuid) for the KVM selftests. Made once, brought up to date each call.
 deb13_build_root() {
-	local series pkgs=(binutils gcc-14 gcc libc6-dev make patch bc kmod xz-utils dkms) version headers
+	local series pkgs=(binutils gcc-14 gcc libc6-dev uuid-dev make patch bc kmod xz-utils dkms) version headers
 	if [ ! -f "$deb13_build_root/.complete" ]; then
 		deb13_unpack_root "$deb13_build_root" || return 1
 		touch "$deb13_build_root/.complete"

@@ -48,12 +48,12 @@ KVM_EXITSTATS_EXPORT(kvm_exitstats_enabled);
 static int exitstats_scope = SCOPE_VM;
 
 /* Exits that started before the statistics were last switched on are dropped. */
-static u64 enabled_since_tsc;
+u64 kvm_exitstats_enabled_since_tsc;
+u32 kvm_exitstats_numbering;
+size_t kvm_exitstats_vcpu_offset;
 
 static struct {
-	u32 numbering;
 	u32 max_reason;
-	size_t vcpu_offset;
 	DECLARE_BITMAP(defined, KVM_EXITSTATS_NR_SLOTS);
 	DECLARE_BITMAP(handled, KVM_EXITSTATS_NR_SLOTS);
 } vendor;
@@ -73,7 +73,7 @@ static int exitstats_param_set(const char *val, const struct kernel_param *kp)
 	if (scope == SCOPE_OFF) {
 		static_branch_disable(&kvm_exitstats_enabled);
 	} else if (!static_key_enabled(&kvm_exitstats_enabled)) {
-		WRITE_ONCE(enabled_since_tsc, rdtsc());
+		WRITE_ONCE(kvm_exitstats_enabled_since_tsc, rdtsc());
 		static_branch_enable(&kvm_exitstats_enabled);
 	}
 	WRITE_ONCE(exitstats_scope, scope);
@@ -93,29 +93,9 @@ module_param_cb(exitstats, &exitstats_param_ops, NULL, 0644);
 MODULE_PARM_DESC(exitstats,
 		 "VM-exit statistics for guests via CPUID 0x4FFFFFFx: vm (own VM, default), host (all VMs) or off");
 
-static struct kvm_exitstats_vcpu *vcpu_stats(struct kvm_vcpu *vcpu)
-{
-	return (void *)vcpu + vendor.vcpu_offset;
-}
-
-/* Map a reason to its counter slot; KVM_EXITSTATS_NR_SLOTS if it has none. */
-static u32 reason_slot(u32 numbering, u32 reason)
-{
-	if (numbering == KVM_EXITSTATS_VMX)
-		return reason < KVM_EXITSTATS_NR_SLOTS ?
-		       reason : KVM_EXITSTATS_NR_SLOTS;
-
-	if (reason < KVM_EXITSTATS_SVM_LOW_SLOTS)
-		return reason;
-	if (reason - KVM_EXITSTATS_SVM_HIGH_BASE < KVM_EXITSTATS_SVM_HIGH_SLOTS)
-		return KVM_EXITSTATS_SVM_LOW_SLOTS +
-		       (reason - KVM_EXITSTATS_SVM_HIGH_BASE);
-	return KVM_EXITSTATS_NR_SLOTS;
-}
-
 static void mark_reason(unsigned long *bitmap, u32 numbering, u32 reason)
 {
-	u32 slot = reason_slot(numbering, reason);
+	u32 slot = kvm_exitstats_slot(numbering, reason);
 
 	if (slot < KVM_EXITSTATS_NR_SLOTS)
 		__set_bit(slot, bitmap);
@@ -129,9 +109,9 @@ static void mark_defined(const struct kvm_exitstats_reason_table *table)
 		if (table->reasons[i].reason > U32_MAX)
 			continue;
 		reason = table->reasons[i].reason;
-		if (reason_slot(vendor.numbering, reason) >= KVM_EXITSTATS_NR_SLOTS)
+		if (kvm_exitstats_slot(kvm_exitstats_numbering, reason) >= KVM_EXITSTATS_NR_SLOTS)
 			continue;
-		mark_reason(vendor.defined, vendor.numbering, reason);
+		mark_reason(vendor.defined, kvm_exitstats_numbering, reason);
 		vendor.max_reason = max(vendor.max_reason, reason);
 	}
 }
@@ -141,8 +121,8 @@ void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *v)
 	const struct kvm_exitstats_reason_table *tables;
 	u32 i, nr_tables;
 
-	vendor.numbering = v->numbering;
-	vendor.vcpu_offset = v->vcpu_offset;
+	kvm_exitstats_numbering = v->numbering;
+	kvm_exitstats_vcpu_offset = v->vcpu_offset;
 	vendor.max_reason = 0;
 	bitmap_zero(vendor.defined, KVM_EXITSTATS_NR_SLOTS);
 	bitmap_zero(vendor.handled, KVM_EXITSTATS_NR_SLOTS);
@@ -174,7 +154,7 @@ static bool is_trust_domain(struct kvm_vcpu *vcpu)
 
 void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu)
 {
-	struct kvm_exitstats_vcpu *s = vcpu_stats(vcpu);
+	struct kvm_exitstats_vcpu *s = kvm_exitstats_of(vcpu);
 
 	s->exit_reason = KVM_EXITSTATS_NO_EXIT;
 	INIT_LIST_HEAD(&s->node);
@@ -187,7 +167,7 @@ void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu)
 
 void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
-	struct kvm_exitstats_vcpu *s = vcpu_stats(vcpu);
+	struct kvm_exitstats_vcpu *s = kvm_exitstats_of(vcpu);
 	int slot;
 
 	mutex_lock(&vcpus_lock);
@@ -197,22 +177,6 @@ void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu)
 		retired[slot].cycles += s->count[slot].cycles;
 	}
 	mutex_unlock(&vcpus_lock);
-}
-
-void __kvm_exitstats_handled(struct kvm_vcpu *vcpu)
-{
-	struct kvm_exitstats_vcpu *s = vcpu_stats(vcpu);
-	u32 slot = reason_slot(vendor.numbering, s->exit_reason);
-	u64 now = rdtsc();
-
-	s->exit_reason = KVM_EXITSTATS_NO_EXIT;
-	if (slot >= KVM_EXITSTATS_NR_SLOTS ||
-	    s->exit_tsc < READ_ONCE(enabled_since_tsc))
-		return;
-
-	WRITE_ONCE(s->count[slot].exits, s->count[slot].exits + 1);
-	WRITE_ONCE(s->count[slot].cycles,
-		   s->count[slot].cycles + (now - s->exit_tsc));
 }
 
 static void add_counts(struct kvm_exitstats_count *sum,
@@ -241,7 +205,7 @@ static struct kvm_exitstats_count sum_counts(struct kvm_vcpu *vcpu, u32 slot,
 
 	if (scope == SCOPE_VM) {
 		kvm_for_each_vcpu(i, v, vcpu->kvm)
-			add_counts(&sum, vcpu_stats(v)->count, slot);
+			add_counts(&sum, kvm_exitstats_of(v)->count, slot);
 		return sum;
 	}
 
@@ -262,7 +226,7 @@ static enum reason_class classify_reason(u32 reason, u32 *slot)
 
 	if (reason > vendor.max_reason)
 		return REASON_UNDEFINED;
-	s = reason_slot(vendor.numbering, reason);
+	s = kvm_exitstats_slot(kvm_exitstats_numbering, reason);
 	if (s >= KVM_EXITSTATS_NR_SLOTS)
 		return REASON_UNDEFINED;
 	s = array_index_nospec(s, KVM_EXITSTATS_NR_SLOTS);
@@ -326,7 +290,7 @@ bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 		*edx = SIGNATURE_EDX;
 		break;
 	case LEAF_INFO:
-		*eax = vendor.numbering;
+		*eax = kvm_exitstats_numbering;
 		*ebx = scope == SCOPE_HOST;
 		*ecx = vendor.max_reason;
 		*edx = tsc_khz;

@@ -74,9 +74,38 @@ void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *vendor);
 	})
 void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu);
 void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu);
-void __kvm_exitstats_handled(struct kvm_vcpu *vcpu);
 bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 			   u32 *ecx, u32 *edx);
+
+/*
+ * Read on every exit by the inline hooks of kvm.ko (x86.c), so that the
+ * exit path makes no call: the vendor's numbering and where its vCPUs keep
+ * the counters, and when the statistics were last switched on.
+ */
+extern u32 kvm_exitstats_numbering;
+extern size_t kvm_exitstats_vcpu_offset;
+extern u64 kvm_exitstats_enabled_since_tsc;
+
+static __always_inline struct kvm_exitstats_vcpu *
+kvm_exitstats_of(struct kvm_vcpu *vcpu)
+{
+	return (void *)vcpu + kvm_exitstats_vcpu_offset;
+}
+
+/* Map a reason to its counter slot; KVM_EXITSTATS_NR_SLOTS if it has none. */
+static __always_inline u32 kvm_exitstats_slot(u32 numbering, u32 reason)
+{
+	if (numbering == KVM_EXITSTATS_VMX)
+		return reason < KVM_EXITSTATS_NR_SLOTS ?
+		       reason : KVM_EXITSTATS_NR_SLOTS;
+
+	if (reason < KVM_EXITSTATS_SVM_LOW_SLOTS)
+		return reason;
+	if (reason - KVM_EXITSTATS_SVM_HIGH_BASE < KVM_EXITSTATS_SVM_HIGH_SLOTS)
+		return KVM_EXITSTATS_SVM_LOW_SLOTS +
+		       (reason - KVM_EXITSTATS_SVM_HIGH_BASE);
+	return KVM_EXITSTATS_NR_SLOTS;
+}
 
 /*
  * Called by vendor code right after the hardware VM exit.  SVM's exit code
@@ -92,11 +121,28 @@ static __always_inline void kvm_exitstats_vm_exit(struct kvm_exitstats_vcpu *s,
 	}
 }
 
-/* Called when the exit is handled: the fastpath re-enters or the handler returned. */
+/*
+ * Called when the exit is handled: the fastpath re-enters or the handler
+ * returned.  The slot is in bounds here; the pointer, not an array index,
+ * keeps UBSAN_BOUNDS kernels (Debian 13's 7.x) from checking it again.
+ */
 static __always_inline void kvm_exitstats_handled(struct kvm_vcpu *vcpu)
 {
-	if (static_branch_likely(&kvm_exitstats_enabled))
-		__kvm_exitstats_handled(vcpu);
+	struct kvm_exitstats_vcpu *s;
+	struct kvm_exitstats_count *count;
+	u32 slot;
+
+	if (!static_branch_likely(&kvm_exitstats_enabled))
+		return;
+	s = kvm_exitstats_of(vcpu);
+	slot = kvm_exitstats_slot(kvm_exitstats_numbering, s->exit_reason);
+	s->exit_reason = KVM_EXITSTATS_NO_EXIT;
+	if (slot >= KVM_EXITSTATS_NR_SLOTS ||
+	    s->exit_tsc < READ_ONCE(kvm_exitstats_enabled_since_tsc))
+		return;
+	count = s->count + slot;
+	WRITE_ONCE(count->exits, count->exits + 1);
+	WRITE_ONCE(count->cycles, count->cycles + (rdtsc() - s->exit_tsc));
 }
 
 static __always_inline bool kvm_exitstats_cpuid(struct kvm_vcpu *vcpu,
