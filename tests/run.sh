@@ -34,6 +34,7 @@ suite() {
 suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
 suite "guest command as a static binary" "$top/tests/guest/static-build.sh"
 suite "Debian packages build, lintian-clean" "$top/tests/package/build-packages.sh"
+suite "Debian packages build on Debian 13, lintian-clean there" "$top/tests/package/build-packages-debian13.sh"
 suite "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh"
 suite "package life cycle on a debootstrapped Debian 13" "$top/tests/package/lifecycle-debian13.sh"
 suite "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh"

@@ -36,6 +36,23 @@ bookworm_base_tarball() {
 	rm -rf "$tmp"
 }
 
+# A fresh bookworm root at $root from the cached BASE tarball, with this
+# machine's apt sources, no daemon started, /proc and /dev mounted.
+make_bookworm_root() {
+	local base=$1
+	bookworm_base_tarball "$base"
+	unmount_root
+	rm -rf --one-file-system "$root"
+	mkdir -p "$root"
+	tar -C "$root" -xzf "$base"
+	# The same archive as this machine, security updates included.
+	rm -f "$root/etc/apt/sources.list"
+	cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+	chmod +x "$root/usr/sbin/policy-rc.d"
+	mount_root
+}
+
 # apt-get in the root; its output goes to LOG.
 apt_in_root() {
 	local log=$1
@@ -88,6 +105,29 @@ no_half_configured_package() {
 # The kvm-exitstats lines apt printed, as comments.
 show_product_lines() {
 	grep '^kvm-exitstats: ' "$1" | sed 's/^/# /'
+}
+
+# Removing the host package brings Debian's modules back for each KVER given;
+# purging it leaves nothing of it. apt's logs go to LOGDIR.
+check_remove_and_purge() {
+	local logdir=$1 kver left
+	shift
+	check "apt remove kvm-exitstats-dkms succeeds" \
+		apt_in_root "$logdir/apt-remove.log" remove kvm-exitstats-dkms
+	for kver in "$@"; do
+		check "after remove, $kver resolves Debian's kvm, kvm-intel, kvm-amd" stock_resolves "$kver"
+	done
+	check "after remove, no DKMS module is left" \
+		sh -c "! ls '$root'/lib/modules/*/updates/dkms/kvm* 2>/dev/null"
+	check "apt purge kvm-exitstats-dkms succeeds" \
+		apt_in_root "$logdir/apt-purge.log" purge kvm-exitstats-dkms
+	for left in /usr/src/kvm-exitstats-"$version" /var/lib/dkms/kvm-exitstats /var/cache/kvm-exitstats \
+		    /etc/kernel/header_postinst.d/kvm-exitstats /etc/kernel/header_postinst.d/00kvm-exitstats \
+		    /etc/dkms/kvm-exitstats.conf; do
+		check "after purge, $left is gone" test ! -e "$root$left"
+	done
+	check "after purge, no module is left in /lib/modules/*/updates" \
+		sh -c "! find '$root'/lib/modules/*/updates -name 'kvm*' 2>/dev/null | grep -q ."
 }
 
 # The guest package in the root: outside a patched VM the command says so.

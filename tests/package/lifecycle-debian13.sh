@@ -109,20 +109,7 @@ else
 fi
 
 # Remove: Debian's modules resolve again for every kernel; purge: nothing left.
-check "apt remove kvm-exitstats-dkms succeeds" \
-	apt_in_root "$logs/apt-remove.log" remove kvm-exitstats-dkms
-for kver in "$k612" "$k73" "$k72"; do
-	check "after remove, $kver resolves Debian's kvm, kvm-intel, kvm-amd" stock_resolves "$kver"
-done
-check "after remove, no DKMS module is left" \
-	sh -c "! ls '$root'/lib/modules/*/updates/dkms/kvm* 2>/dev/null"
-check "apt purge kvm-exitstats-dkms succeeds" \
-	apt_in_root "$logs/apt-purge.log" purge kvm-exitstats-dkms
-for left in /usr/src/kvm-exitstats-"$version" /var/lib/dkms/kvm-exitstats /var/cache/kvm-exitstats \
-	    /etc/kernel/header_postinst.d/kvm-exitstats /etc/kernel/header_postinst.d/00kvm-exitstats \
-	    /etc/dkms/kvm-exitstats.conf; do
-	check "after purge, $left is gone" test ! -e "$root$left"
-done
+check_remove_and_purge "$logs" "$k612" "$k73" "$k72"
 
 check_guest_package "$guest_deb"
 

@@ -16,22 +16,8 @@ version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
 guest_deb=$(ls "$pkgdir"/kvm-exitstats-guest_*_amd64.deb)
 
-make_root() {
-	bookworm_base_tarball "$base"
-	unmount_root
-	rm -rf --one-file-system "$root"
-	mkdir -p "$root"
-	tar -C "$root" -xzf "$base"
-	# The same archive as this machine, security updates included.
-	rm -f "$root/etc/apt/sources.list"
-	cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
-	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-	chmod +x "$root/usr/sbin/policy-rc.d"
-	mount_root
-}
-
 trap unmount_root EXIT
-make_root
+make_bookworm_root "$base"
 log "installing the 6.1 and 6.12 headers and sources in the root"
 apt_in_root "$pkgdir/apt-update.log" update
 src61=$(kernel_pkgs source_version 6.1)
@@ -94,20 +80,7 @@ check "with every kernel built, DKMS builds automatically again" \
 	test ! -e "$root/etc/dkms/kvm-exitstats.conf"
 
 # Remove: Debian's modules resolve again; purge: nothing is left.
-check "apt remove kvm-exitstats-dkms succeeds" \
-	apt_in_root "$pkgdir/apt-remove.log" remove kvm-exitstats-dkms
-check "after remove, $k612 resolves Debian's kvm, kvm-intel, kvm-amd" stock_resolves "$k612"
-check "after remove, no DKMS module is left" \
-	sh -c "! ls '$root'/lib/modules/*/updates/dkms/kvm* 2>/dev/null"
-check "apt purge kvm-exitstats-dkms succeeds" \
-	apt_in_root "$pkgdir/apt-purge.log" purge kvm-exitstats-dkms
-for left in /usr/src/kvm-exitstats-"$version" /var/lib/dkms/kvm-exitstats /var/cache/kvm-exitstats \
-	    /etc/kernel/header_postinst.d/kvm-exitstats /etc/kernel/header_postinst.d/00kvm-exitstats \
-	    /etc/dkms/kvm-exitstats.conf; do
-	check "after purge, $left is gone" test ! -e "$root$left"
-done
-check "after purge, no module is left in /lib/modules/*/updates" \
-	sh -c "! find '$root'/lib/modules/*/updates -name 'kvm*' 2>/dev/null | grep -q ."
+check_remove_and_purge "$pkgdir" "$k612"
 
 # The guest package: outside a patched VM the command says so.
 check_guest_package "$guest_deb"

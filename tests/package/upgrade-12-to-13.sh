@@ -19,16 +19,7 @@ logs=$pkgdir/upgrade
 mkdir -p "$logs"
 
 trap unmount_root EXIT
-unmount_root
-bookworm_base_tarball "$base"
-rm -rf --one-file-system "$root"
-mkdir -p "$root"
-tar -C "$root" -xzf "$base"
-rm -f "$root/etc/apt/sources.list"
-cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-chmod +x "$root/usr/sbin/policy-rc.d"
-mount_root
+make_bookworm_root "$base"
 
 start=$(date +%s)
 apt_in_root "$logs/apt-update-12.log" update || fail "apt-get update (Debian 12) failed"
