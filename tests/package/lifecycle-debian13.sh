@@ -90,6 +90,22 @@ check "installing linux-source-7.2 succeeds" \
 	apt_in_root "$logs/apt-7.2-source.log" install "linux-source-7.2=$src72"
 check "the dpkg trigger built and installed for $k72" modules_in_updates "$k72"
 
+# A series this version does not support, with its headers (7.4 will reach
+# sid): what the image's and then the headers' postinst run, DKMS's hooks and
+# ours, must succeed, print one line, and install nothing.
+fake=7.4.0-kes-fake
+mkdir -p "$root/lib/modules/$fake/build"
+printf 'kernelversion:\n\t@echo 7.4.0\n' >"$root/lib/modules/$fake/build/Makefile"
+check "the image's kernel hooks for $fake (series 7.4) succeed" \
+	sh -c "chroot '$root' run-parts --exit-on-error --arg=$fake /etc/kernel/postinst.d >'$logs/hooks-7.4.log' 2>&1"
+check "the headers' kernel hooks for $fake succeed" \
+	sh -c "chroot '$root' run-parts --exit-on-error --arg=$fake /etc/kernel/header_postinst.d >>'$logs/hooks-7.4.log' 2>&1"
+show_product_lines "$logs/hooks-7.4.log"
+check "one line says 7.4 is not supported and names the supported series" \
+	sh -c "[ \$(grep -c '^kvm-exitstats: not built for $fake.*Linux 7.4 .* is not supported .* which supports the series' '$logs/hooks-7.4.log') -eq 1 ]"
+check "nothing is installed for $fake" nothing_installed_for "$fake"
+rm -rf "$root/lib/modules/$fake"
+
 # A series this version does not support, as trixie-backports still carries
 # (images of 6.13-6.19 whose headers and source are gone; some of them are
 # no longer installable either): the newest one apt can install.
