@@ -84,7 +84,7 @@ kernel_debian=$(sed -n 's/.*Debian \([^ ]*\) .*/\1/p' \
 case " $supported " in
 *" $series "*) ;;
 *) die "Linux $series ($kver) is not supported by kvm-exitstats $version, which supports the series $supported:" \
-       "its KVM modules stay the kernel's own; boot a kernel of those series, or see docs/porting.md to add $series" ;;
+       "boot a kernel of those series, or see docs/porting.md to add $series" ;;
 esac
 [ -f "$here/hooks/$series.patch" ] || die "src-kvm/hooks/$series.patch is missing from this installation"
 
