@@ -49,6 +49,7 @@ static int exitstats_scope = SCOPE_VM;
 
 /* Exits that started before the statistics were last switched on are dropped. */
 u64 kvm_exitstats_enabled_since_tsc;
+/* Set by the vendor module's init; the inline exit hook reads them. */
 u32 kvm_exitstats_numbering;
 size_t kvm_exitstats_vcpu_offset;
 
