@@ -74,6 +74,14 @@ in_deb13() {
 			HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"' sh "$root" "$@"
 }
 
+# deb13_kernel_pkgs ROOT FUNCTION ARG...: a function of kernel-packages.sh,
+# run against ROOT's apt.
+deb13_kernel_pkgs() {
+	local root=$1
+	shift
+	in_deb13 "$root" bash -c "$(cat "$(dirname "${BASH_SOURCE[0]}")/kernel-packages.sh"); $*"
+}
+
 # The kernel build root: gcc-14, kbuild, DKMS and, for each series given,
 # the current headers and linux-source; gcc and uuid-dev (7.3's selftests
 # link libuuid) for the KVM selftests. Made once, brought up to date each call.
@@ -86,11 +94,9 @@ deb13_build_root() {
 	in_deb13 "$deb13_build_root" apt-get -q update >"$deb13_cache/debian13-apt.log" 2>&1 ||
 		{ tail -n 20 "$deb13_cache/debian13-apt.log" >&2; return 1; }
 	for series in "$@"; do
-		version=$(in_deb13 "$deb13_build_root" bash -c \
-			"$(cat "$(dirname "${BASH_SOURCE[0]}")/kernel-packages.sh"); source_version $series") ||
+		version=$(deb13_kernel_pkgs "$deb13_build_root" source_version "$series") ||
 			{ echo "kvm-exitstats: error: no linux-source-$series in Debian 13's archive" >&2; return 1; }
-		headers=$(in_deb13 "$deb13_build_root" bash -c \
-			"$(cat "$(dirname "${BASH_SOURCE[0]}")/kernel-packages.sh"); headers_for $series $version") ||
+		headers=$(deb13_kernel_pkgs "$deb13_build_root" headers_for "$series" "$version") ||
 			{ echo "kvm-exitstats: error: no linux-headers of version $version in Debian 13's archive" >&2; return 1; }
 		pkgs+=("linux-source-$series=$version" "$headers")
 	done
