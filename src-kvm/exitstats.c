@@ -138,28 +138,13 @@ void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *v)
 }
 KVM_EXITSTATS_EXPORT(__kvm_exitstats_vendor_init);
 
-/*
- * A TD vCPU (Intel TDX, 6.16+) is a struct vcpu_tdx, which shares only
- * struct vcpu_vt with struct vcpu_vmx; the counters sit in vcpu_vt there
- * (exitstats_vmx.c asserts it), so the offset is valid, but TD exits are
- * not recorded and TDs see the leaves as on stock KVM.
- */
-static bool is_trust_domain(struct kvm_vcpu *vcpu)
-{
-#ifdef KVM_X86_TDX_VM
-	return vcpu->kvm->arch.vm_type == KVM_X86_TDX_VM;
-#else
-	return false;
-#endif
-}
-
 void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu)
 {
 	struct kvm_exitstats_vcpu *s = kvm_exitstats_of(vcpu);
 
 	s->exit_reason = KVM_EXITSTATS_NO_EXIT;
 	INIT_LIST_HEAD(&s->node);
-	if (is_trust_domain(vcpu))
+	if (kvm_exitstats_is_trust_domain(vcpu->kvm))
 		return;
 	mutex_lock(&vcpus_lock);
 	list_add(&s->node, &vcpus);
@@ -279,7 +264,7 @@ bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 	u32 leaf = *eax, reason = *ecx;
 	struct kvm_exitstats_count sum;
 
-	if (scope == SCOPE_OFF || is_trust_domain(vcpu))
+	if (scope == SCOPE_OFF || kvm_exitstats_is_trust_domain(vcpu->kvm))
 		return false;
 
 	*eax = *ebx = *ecx = *edx = 0;

@@ -73,6 +73,7 @@ void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *vendor);
 		.nr_handlers = ARRAY_SIZE(_handlers),			\
 	})
 void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu);
+void kvm_exitstats_create_vm_debugfs(struct kvm *kvm);
 void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu);
 bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 			   u32 *ecx, u32 *edx);
@@ -85,6 +86,21 @@ bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 extern u32 kvm_exitstats_numbering;
 extern size_t kvm_exitstats_vcpu_offset;
 extern u64 kvm_exitstats_enabled_since_tsc;
+
+/*
+ * A TD vCPU (Intel TDX, 6.16+) is a struct vcpu_tdx, which shares only
+ * struct vcpu_vt with struct vcpu_vmx; the counters sit in vcpu_vt there
+ * (exitstats_vmx.c asserts it), so the offset is valid, but TD exits are
+ * not recorded and TDs see the leaves as on stock KVM.
+ */
+static inline bool kvm_exitstats_is_trust_domain(struct kvm *kvm)
+{
+#ifdef KVM_X86_TDX_VM
+	return kvm->arch.vm_type == KVM_X86_TDX_VM;
+#else
+	return false;
+#endif
+}
 
 static __always_inline struct kvm_exitstats_vcpu *
 kvm_exitstats_of(struct kvm_vcpu *vcpu)
