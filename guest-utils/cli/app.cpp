@@ -16,6 +16,15 @@ const char* const exit_codes_help = R"(Exit status:
   4  the hypervisor does not offer the interface: kvm-exitstats-dkms is not
      installed on the host, or its statistics are off (kvm.exitstats=off)
   5  the host switched the statistics off while they were read
+  On the host (host, plot):
+  6  not root: only root reads KVM's files in debugfs
+  7  debugfs is not mounted on /sys/kernel/debug
+  8  KVM is not loaded
+  9  the loaded KVM is not kvm-exitstats' (stock modules)
+ 10  the statistics are off (kvm.exitstats=off)
+ 11  no such VM (or a name that several VMs have)
+ 12  the VM went away while it was read
+ 13  plot: gnuplot is not installed
   run passes the command's exit status through.)";
 
 }  // namespace
@@ -23,7 +32,8 @@ const char* const exit_codes_help = R"(Exit status:
 int run_app(int argc, const char* const* argv, Environment& env)
 {
     CLI::App app{"Shows the VM exits this virtual machine causes and the host CPU cycles "
-                 "spent handling them, as counted by a KVM host with kvm-exitstats.",
+                 "spent handling them, as counted by a KVM host with kvm-exitstats. "
+                 "On the host, \"kvm-exitstats host\" shows them for every VM.",
                  "kvm-exitstats"};
     app.footer(exit_codes_help);
     app.set_version_flag("--version", KVM_EXITSTATS_VERSION);
@@ -55,6 +65,46 @@ int run_app(int argc, const char* const* argv, Environment& env)
         ->required();
     run->positionals_at_end();
 
+    auto* host = app.add_subcommand(
+        "host", "on the KVM host (as root): the running VMs, most host cycles per second first; "
+                "with --vm, one VM's reasons");
+    host->add_option("--vm", options.vm, "one VM: its PID, PID-FD (KVM's name) or QEMU -name");
+    host->add_option("-w,--window", options.window, "seconds over which the rates are measured (0: none)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    host->add_option("--top", options.host_top, "reasons shown per VM")->capture_default_str();
+    host->add_option("-o,--output", options.output,
+                     "write to this file (atomically, e.g. for node_exporter's textfile collector)");
+    host->fallthrough();
+    host->require_subcommand(0, 1);
+
+    auto* host_watch = host->add_subcommand("watch", "the VMs (or with --vm one VM's reasons) live, like top");
+    host_watch->add_option("-i,--interval", options.interval, "seconds between refreshes")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    host_watch->add_option("-n,--count", options.count, "stop after this many refreshes (0: never)")
+        ->capture_default_str();
+    host_watch->fallthrough();
+
+    auto* record = host->add_subcommand(
+        "record", "sample one VM's counters into a CSV file until the VM ends or Ctrl-C; for plot");
+    auto* record_vm = record->add_option("--vm", options.vm, "the VM: its PID, PID-FD or QEMU -name");
+    auto* record_wait = record->add_option("--wait", options.wait_for_name,
+                                           "wait for a new VM of this name and record it from its first exits");
+    record_vm->excludes(record_wait);
+    record->add_option("-o,--output", options.output, "the CSV file to write")->required();
+    record->add_option("-i,--interval", options.record_interval, "seconds between samples")
+        ->capture_default_str()
+        ->check(CLI::Range(0.01, 3600.0));
+
+    auto* plot = app.add_subcommand(
+        "plot", "draw a recording (host record, watch --csv) with gnuplot: exits per second per reason "
+                "and the running total");
+    plot->add_option("recording", options.input, "the CSV file")->required()->check(CLI::ExistingFile);
+    plot->add_option("-o,--output", options.output, "the picture: FILE.svg or FILE.png")->required();
+    plot->add_option("--top", options.top, "reasons drawn on their own; the others are \"other\"")
+        ->capture_default_str();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -62,6 +112,16 @@ int run_app(int argc, const char* const* argv, Environment& env)
         return code == 0 ? exit_ok : exit_usage;
     }
 
+    if (*host_watch)
+        return host_watch_command(options, env);
+    if (*record) {
+        options.interval = options.record_interval;
+        return host_record_command(options, env);
+    }
+    if (*host)
+        return host_command(options, env);
+    if (*plot)
+        return plot_command(options, env);
     if (*watch)
         return watch_command(options, env);
     if (*run)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kvm_exitstats/cpuid.hpp"
+#include "kvm_exitstats/host_vms.hpp"
 
 namespace kvm_exitstats::cli {
 
@@ -19,6 +20,15 @@ enum ExitCode : int {
     exit_not_a_guest = 3,
     exit_no_interface = 4,
     exit_interface_gone = 5,
+    // The host's side (`host`, `plot`).
+    exit_not_root = 6,
+    exit_no_debugfs = 7,
+    exit_kvm_not_loaded = 8,
+    exit_stock_kvm = 9,
+    exit_statistics_off = 10,
+    exit_no_such_vm = 11,
+    exit_vm_gone = 12,
+    exit_no_plotting_tool = 13,
 };
 
 struct Environment {
@@ -32,6 +42,9 @@ struct Environment {
     std::function<bool()> interrupted;
     // Runs a command and returns its exit status as a shell reports it.
     std::function<int(const std::vector<std::string>&)> run_command;
+    // The host's side: where its files are, and whether we may read debugfs.
+    HostPaths host_paths{};
+    std::function<bool()> running_as_root = [] { return false; };
 };
 
 int run_app(int argc, const char* const* argv, Environment& env);

@@ -21,11 +21,28 @@ struct Options {
     unsigned top = 5;
     std::string output;
     std::vector<std::string> command;
+    // The host's side.
+    std::string vm;
+    std::string wait_for_name;
+    double window = 0.5;
+    double record_interval = 0.1;
+    unsigned host_top = 3;
+    std::string input;
 };
 
 int report_command(const Options& options, Environment& env);
 int watch_command(const Options& options, Environment& env);
 int run_command(const Options& options, Environment& env);
+int host_command(const Options& options, Environment& env);
+int host_watch_command(const Options& options, Environment& env);
+int host_record_command(const Options& options, Environment& env);
+int plot_command(const Options& options, Environment& env);
+
+// Prints a host error and returns its exit code.
+int report_host_error(const HostError& error, Environment& env);
+// Writes text to a file atomically (a temporary file renamed over it), so
+// that a reader such as node_exporter never sees half of it.
+bool write_file_atomically(const std::string& path, const std::string& text, Environment& env);
 
 // Checks that the interface is there; prints why not and returns the exit
 // code if it is not, exit_ok if it is.

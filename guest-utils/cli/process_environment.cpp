@@ -100,6 +100,8 @@ Environment process_environment(CpuidSource& cpuid)
         sleep_interruptibly,
         [] { return interrupted_flag != 0; },
         [](const std::vector<std::string>& command) { return run_child(command, std::cerr); },
+        HostPaths{},
+        [] { return geteuid() == 0; },
     };
 }
 

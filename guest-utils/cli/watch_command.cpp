@@ -1,54 +1,44 @@
 #include <ostream>
 
 #include "commands.hpp"
+#include "live_screen.hpp"
 #include "kvm_exitstats/formats.hpp"
+#include "kvm_exitstats/recording.hpp"
 
 namespace kvm_exitstats::cli {
 namespace {
 
-// The alternate screen keeps the terminal's content; leaving it restores it.
-constexpr const char* enter_screen = "\x1b[?1049h\x1b[?25l";
-constexpr const char* leave_screen = "\x1b[?25h\x1b[?1049l";
-constexpr const char* redraw = "\x1b[H\x1b[J";
-
-class ScreenGuard {
-public:
-    ScreenGuard(std::ostream& out, bool active) : out_(out), active_(active)
-    {
-        if (active_)
-            out_ << enter_screen << std::flush;
-    }
-    ~ScreenGuard()
-    {
-        if (active_)
-            out_ << leave_screen << std::flush;
-    }
-    ScreenGuard(const ScreenGuard&) = delete;
-    ScreenGuard& operator=(const ScreenGuard&) = delete;
-
-private:
-    std::ostream& out_;
-    bool active_;
-};
+// The counters as they are, for `plot`: a recording like `host record`'s.
+std::string recording_rows(const Snapshot& snapshot, double time)
+{
+    Recording meta;
+    meta.numbering = snapshot.info.numbering;
+    meta.tsc_khz = snapshot.info.tsc_khz;
+    return recording_csv_rows(meta, {time, snapshot.total, snapshot.reasons});
+}
 
 }  // namespace
 
 int watch_command(const Options& options, Environment& env)
 {
-    if (options.prometheus || options.csv) {
+    if (options.prometheus) {
         env.err << "kvm-exitstats: watch shows rates; --json prints one JSON object per "
-                   "interval, --csv and --prometheus are for the plain report\n";
+                   "interval, --csv the counters at each interval (for plot), and "
+                   "--prometheus is for the plain report\n";
         return exit_usage;
     }
     ExitStatsReader reader(env.cpuid);
     if (int code = require_interface(reader, env))
         return code;
 
-    const bool live = env.out_is_terminal && !options.json;
+    const bool live = env.out_is_terminal && !options.json && !options.csv;
     try {
         Snapshot previous = reader.snapshot();
         double previous_time = env.now_seconds();
-        ScreenGuard screen(env.out, live);
+        const double start = previous_time;
+        if (options.csv)
+            env.out << recording_csv_header() << recording_rows(previous, 0) << std::flush;
+        LiveScreen screen(env.out, live);
         for (unsigned n = 0; options.count == 0 || n < options.count; ++n) {
             env.sleep_seconds(options.interval);
             if (env.interrupted())
@@ -58,9 +48,11 @@ int watch_command(const Options& options, Environment& env)
             const Report report =
                 make_report(subtract(previous, current), now - previous_time);
             if (live)
-                env.out << redraw << format_table(report, {options.show_zero_rows})
+                env.out << redraw_screen << format_table(report, {options.show_zero_rows})
                         << "\n(refreshing every " << options.interval << " s; Ctrl-C quits)"
                         << std::flush;
+            else if (options.csv)
+                env.out << recording_rows(current, now - start) << std::flush;
             else if (options.json)
                 env.out << format_json_line(report) << std::flush;
             else

@@ -10,6 +10,9 @@
 //   off-after=N                      the host switches off after N CPUIDs
 //   terminal=yes                     stdout counts as a terminal (default:
 //                                    whether it is one)
+//   host-root=DIR                    the host's /sys and /proc are under DIR
+//                                    (for `host`; root is assumed)
+//   root=no                          not running as root
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -34,6 +37,8 @@ struct Settings {
     std::string tick_exits;
     unsigned long off_after = 0;
     bool terminal = false;
+    std::string host_root = "/";
+    bool root = true;
 };
 
 [[noreturn]] void bad_setting(const std::string& setting)
@@ -72,6 +77,10 @@ Settings parse_settings(const char* text)
             s.tick_exits = value;
         else if (key == "terminal" && value == "yes")
             s.terminal = true;
+        else if (key == "host-root")
+            s.host_root = value;
+        else if (key == "root" && (value == "yes" || value == "no"))
+            s.root = value == "yes";
         else if (key == "off-after")
             s.off_after = std::stoul(value);
         else
@@ -127,6 +136,8 @@ int main(int argc, char** argv)
     double clock = 1000.0;
     auto env = kvm_exitstats::cli::process_environment(cpuid);
     env.out_is_terminal = env.out_is_terminal || settings.terminal;
+    env.host_paths.root = settings.host_root;
+    env.running_as_root = [&settings] { return settings.root; };
     env.now_seconds = [&clock] { return clock; };
     const auto real_sleep = env.sleep_seconds;
     env.sleep_seconds = [&](double seconds) {

@@ -1,24 +1,11 @@
 #include <fmt/format.h>
 
 #include "kvm_exitstats/formats.hpp"
+#include "kvm_exitstats/text_fields.hpp"
 
 namespace kvm_exitstats {
-namespace {
 
-std::string csv_field(const std::string& text)
-{
-    if (text.find_first_of(",\"\n") == std::string::npos)
-        return text;
-    std::string quoted = "\"";
-    for (char c : text) {
-        if (c == '"')
-            quoted += '"';
-        quoted += c;
-    }
-    return quoted + '"';
-}
-
-}  // namespace
+using text::csv_field;
 
 std::string format_csv(const Report& r)
 {

@@ -1,25 +1,12 @@
 #include <fmt/format.h>
 
 #include "kvm_exitstats/formats.hpp"
+#include "kvm_exitstats/text_fields.hpp"
 
 namespace kvm_exitstats {
-namespace {
+using text::label_value;
 
-// Label values escape backslash, double quote and newline.
-std::string label_value(const std::string& text)
-{
-    std::string out;
-    for (char c : text) {
-        if (c == '\\' || c == '"')
-            out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
+namespace {
 
 void family(std::string& out, const char* name, const char* type, const char* help)
 {

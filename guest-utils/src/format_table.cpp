@@ -1,21 +1,12 @@
 #include <fmt/format.h>
 
 #include "kvm_exitstats/formats.hpp"
+#include "kvm_exitstats/text_fields.hpp"
 
 namespace kvm_exitstats {
-namespace {
+using text::grouped;
 
-std::string grouped(std::uint64_t n)
-{
-    std::string digits = std::to_string(n);
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i && (digits.size() - i) % 3 == 0)
-            out += ',';
-        out += digits[i];
-    }
-    return out;
-}
+namespace {
 
 std::string scope_text(Scope scope)
 {
@@ -38,7 +29,8 @@ std::string reason_label(const HostInfo& info, const ReasonRow& row)
 
 std::string format_table(const Report& r, const TableOptions& options)
 {
-    std::string out = fmt::format("VM exits of {} ({} host", scope_text(r.info.scope),
+    std::string out = fmt::format("VM exits of {} ({} host",
+                                  r.subject.empty() ? scope_text(r.info.scope) : r.subject,
                                   numbering_description(r.info.numbering));
     if (r.info.tsc_khz)
         out += fmt::format(", TSC {:.3f} MHz", r.info.tsc_khz / 1000.0);

@@ -24,6 +24,8 @@ struct Report {
     // Set for a delta: the wall-clock length of the window, for rates.
     std::optional<double> window_seconds;
     std::uint64_t own_exits = 0;
+    // Whose exits these are, for the title; empty: the guest's own view.
+    std::string subject;
 };
 
 Report make_report(const Snapshot& snapshot);

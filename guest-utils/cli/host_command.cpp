@@ -1,0 +1,116 @@
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <ostream>
+
+#include "commands.hpp"
+#include "kvm_exitstats/formats.hpp"
+#include "kvm_exitstats/host_view.hpp"
+
+namespace kvm_exitstats::cli {
+
+int report_host_error(const HostError& error, Environment& env)
+{
+    env.err << "kvm-exitstats: " << error.what() << '\n';
+    switch (error.problem()) {
+    case HostProblem::not_root:
+        return exit_not_root;
+    case HostProblem::debugfs_not_mounted:
+        return exit_no_debugfs;
+    case HostProblem::kvm_not_loaded:
+        return exit_kvm_not_loaded;
+    case HostProblem::stock_kvm:
+        return exit_stock_kvm;
+    case HostProblem::statistics_off:
+        return exit_statistics_off;
+    case HostProblem::no_such_vm:
+        return exit_no_such_vm;
+    case HostProblem::vm_gone:
+        return exit_vm_gone;
+    }
+    return exit_error;
+}
+
+bool write_file_atomically(const std::string& path, const std::string& text, Environment& env)
+{
+    const std::string temporary = path + ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::trunc);
+        out << text;
+        out.close();
+        if (!out) {
+            env.err << "kvm-exitstats: cannot write " << temporary << ": " << std::strerror(errno) << '\n';
+            std::remove(temporary.c_str());
+            return false;
+        }
+    }
+    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+        env.err << "kvm-exitstats: cannot rename " << temporary << " to " << path << ": "
+                << std::strerror(errno) << '\n';
+        std::remove(temporary.c_str());
+        return false;
+    }
+    return true;
+}
+
+namespace {
+
+int show(const std::string& text, const Options& options, Environment& env)
+{
+    if (options.output.empty()) {
+        env.out << text;
+        return exit_ok;
+    }
+    return write_file_atomically(options.output, text, env) ? exit_ok : exit_error;
+}
+
+int one_vm(const Options& options, Environment& env)
+{
+    const VmId vm = find_vm(list_vms(env.host_paths), options.vm);
+    const VmFile file = read_vm(env.host_paths, vm);
+    if (options.prometheus)
+        return show(format_host_prometheus({{vm, file}}), options, env);
+    Report report = make_report(file);
+    report.subject = "VM " + vm.label() + ", pid " + std::to_string(vm.pid) + ", " +
+                     std::to_string(file.vcpus) + " vCPUs,";
+    return show(format_report(report, options), options, env);
+}
+
+int all_vms(const Options& options, Environment& env)
+{
+    const HostPaths& paths = env.host_paths;
+    if (options.prometheus)
+        return show(format_host_prometheus(sample_vms(paths, list_vms(paths))), options, env);
+    // Without a window, the rates are not known: only the counters.
+    std::vector<VmSample> before, after = sample_vms(paths, list_vms(paths));
+    const double start = env.now_seconds();
+    if (options.window > 0 && !after.empty()) {
+        before = std::move(after);
+        env.sleep_seconds(options.window);
+        after = sample_vms(paths, list_vms(paths));
+    }
+    const HostView view = make_host_view(before, after, env.now_seconds() - start);
+    if (options.json)
+        return show(format_host_json(view), options, env);
+    if (options.csv)
+        return show(format_host_csv(view), options, env);
+    return show(format_host_table(view, options.host_top), options, env);
+}
+
+}  // namespace
+
+int host_command(const Options& options, Environment& env)
+{
+    try {
+        check_host(env.host_paths, env.running_as_root());
+        return options.vm.empty() ? all_vms(options, env) : one_vm(options, env);
+    } catch (const HostError& e) {
+        return report_host_error(e, env);
+    } catch (const MalformedVmFile& e) {
+        env.err << "kvm-exitstats: cannot read the host's file: " << e.what() << '\n';
+        return exit_error;
+    }
+}
+
+}  // namespace kvm_exitstats::cli

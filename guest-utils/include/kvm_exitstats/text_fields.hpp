@@ -1,0 +1,16 @@
+// Small text helpers that the output formats share.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace kvm_exitstats::text {
+
+// 1234567 -> "1,234,567"
+std::string grouped(std::uint64_t n);
+// A CSV field, quoted when it holds a comma, a quote or a newline.
+std::string csv_field(const std::string& text);
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label_value(const std::string& text);
+
+}  // namespace kvm_exitstats::text
