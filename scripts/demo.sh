@@ -48,6 +48,6 @@ cat <<DONE
 
 Done. The packages are in build/package/:
   host:  apt install ./build/package/kvm-exitstats-dkms_*_all.deb
-  guest: apt install ./build/package/kvm-exitstats-guest_*_amd64.deb
+  guest: apt install ./build/package/kvm-exitstats_*_amd64.deb
 Run every test with: tests/run.sh (as root)
 DONE

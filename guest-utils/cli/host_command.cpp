@@ -73,7 +73,7 @@ int one_vm(const Options& options, Environment& env)
         return show(format_host_prometheus({{vm, file}}), options, env);
     Report report = make_report(file);
     report.subject = "VM " + vm.label() + ", pid " + std::to_string(vm.pid) + ", " +
-                     std::to_string(file.vcpus) + " vCPUs,";
+                     std::to_string(file.vcpus) + " vCPUs";
     return show(format_report(report, options), options, env);
 }
 

@@ -22,7 +22,7 @@ std::vector<VmSample> sample(const Options& options, Environment& env, const std
 Report window_report(const VmRow& row, double seconds)
 {
     Report report = make_report(row.now.file);
-    report.subject = fmt::format("VM {} (pid {})", row.now.id.label(), row.now.id.pid);
+    report.subject = fmt::format("VM {}, pid {}", row.now.id.label(), row.now.id.pid);
     report.total = row.window.value_or(Counts{});
     for (ReasonRow& reason : report.rows) {
         const auto it = row.window_reasons.find(reason.reason);

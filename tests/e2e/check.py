@@ -1,5 +1,13 @@
 #!/usr/bin/env python3
-"""Checks the serial log of tests/e2e/run.sh (on stdin): what the guests saw."""
+"""Checks the serial log of tests/e2e/run.sh (on stdin): what the guests saw
+and what the host's command saw of them.
+
+usage: check.py BOOT.csv BOOT.svg <serial.log
+(the boot that "host record --wait" recorded, and the picture that "plot"
+drew of it)
+"""
+import csv
+import html
 import json
 import re
 import sys
@@ -29,6 +37,40 @@ def json_block(console_lines, tag):
     except (ValueError, json.JSONDecodeError) as error:
         print(f"# no JSON report {tag}: {error}")
         return None
+
+
+def block(name):
+    """A file that the emulated host put on its console (KES-BLOCK-BEGIN)."""
+    try:
+        start = lines.index(f"KES-BLOCK-BEGIN {name}")
+        end = lines.index(f"KES-BLOCK-END {name}", start)
+        return "\n".join(lines[start + 1:end])
+    except ValueError:
+        print(f"# no block {name} on the console")
+        return None
+
+
+def json_of(name):
+    text = block(name)
+    try:
+        return json.loads(text) if text is not None else None
+    except json.JSONDecodeError as error:
+        print(f"# block {name} is not JSON: {error}: {text[:200]}")
+        return None
+
+
+def marker(name):
+    """The rest of the line KES-NAME ... as (exit status, message)."""
+    found = [line[len(name) + 1:] for line in lines if line.startswith(name + " ")]
+    if not found:
+        return (None, "")
+    status, _, message = found[0].partition(" ")
+    return (int(status) if status.isdigit() else None, message)
+
+
+def cpuid_reason(report):
+    rows = [r for r in report["reasons"] if r["name"] in ("cpuid", "CPUID")] if report else []
+    return rows[0] if rows else {"exits": -1, "cycles": -1}
 
 
 def io_exits(report):
@@ -71,9 +113,110 @@ for scope in ("vm", "host"):
         check(io_exits(window) >= 5000,
               f"scope host: guest A, running at the same time, sees them ({io_exits(window)} I/O exits)")
 
+# The host's view (kvm-exitstats host) of the same guests.
+status, message = marker("KES-HOST-NO-DEBUGFS-EXIT")
+check(status == 7 and "debugfs is not mounted" in message,
+      f"host without debugfs mounted: exit 7 naming the fix ({status}: {message[:70]})")
+check(marker("KES-HOST-TABLE-EXIT")[0] == 0 and
+      any(line.startswith("[host] ") and "guest-window" in line for line in lines) and
+      any(line.startswith("[host] ") and "guest-load" in line for line in lines),
+      "kvm-exitstats host lists the two running guests by name")
+listed = json_of("host-list")
+names = sorted(vm["name"] for vm in listed["vms"]) if listed else []
+check({"guest-window", "guest-load"} <= set(names) and
+      all(vm["exits"] == sum(r["exits"] for r in vm["reasons"]) for vm in listed["vms"]),
+      f"host --json: both guests by name, each VM's reasons sum to its exits {names}")
+load = [vm for vm in listed["vms"] if vm["name"] == "guest-load"] if listed else []
+window = [vm for vm in listed["vms"] if vm["name"] == "guest-window"] if listed else []
+load_io = io_exits(load[0]) if load else -1
+window_io = io_exits(window[0]) if window else -1
+check(load_io > window_io >= 0,
+      f"host --json: the guest doing port reads has more I/O exits ({load_io}) than the other ({window_io})")
+prometheus = block("host-prometheus") or ""
+check(re.search(r'^kvm_exitstats_vm_all_exits_total\{vm="guest-load",pid="\d+",kvm_dir="\d+-\d+"\} \d+$',
+                prometheus, re.M) is not None,
+      "host --prometheus: counters with a vm label per guest")
+
+agree = {int(m.group(1)): (int(m.group(2)), int(m.group(3)))
+         for m in (re.search(r"L2-AGREE (\d) reason=\d+ exits=(\d+) cycles=(\d+)", line)
+                   for line in console("[guest, agree] ")) if m}
+host_1, host_2 = cpuid_reason(json_of("agree-1")), cpuid_reason(json_of("agree-2"))
+if len(agree) == 2:
+    (g1_exits, g1_cycles), (g2_exits, g2_cycles) = agree[1], agree[2]
+    print(f"# agreement: guest read {g1_exits} then {g2_exits} CPUID exits; the host's file said "
+          f"{host_1['exits']} then {host_2['exits']}; cycles guest {g1_cycles}, {g2_cycles}, "
+          f"host {host_1['cycles']}, {host_2['cycles']}")
+    # Each guest reading is two CPUIDs (exits, then cycles): the host's file
+    # counts both; the cycles the guest read lack only its second one.
+    check(host_1["exits"] == g1_exits + 2 and host_2["exits"] == g2_exits + 2,
+          f"host and guest agree exactly on the CPUID exits: {host_1['exits']} = {g1_exits} + 2, "
+          f"{host_2['exits']} = {g2_exits} + 2")
+    check(g2_exits - g1_exits == 1000 + 2 and host_2["exits"] - host_1["exits"] == 1002,
+          f"between the readings: 1000 CPUIDs and the 2 of the first reading "
+          f"(guest {g2_exits - g1_exits}, host {host_2['exits'] - host_1['exits']})")
+    mean = (host_2["cycles"] - host_1["cycles"]) / 1002
+    extra_1, extra_2 = host_1["cycles"] - g1_cycles, host_2["cycles"] - g2_cycles
+    check(0 < extra_1 < 20 * mean and 0 < extra_2 < 20 * mean,
+          f"the host's cycles exceed the guest's by one CPUID exit ({extra_1}, {extra_2} cycles; "
+          f"a CPUID exit costs {mean:.0f} on average)")
+else:
+    check(False, f"the agree guest printed both readings ({agree})")
+
+status, message = marker("KES-RECORD-EXIT")
+check(status == 0 and "until the VM ended" in message,
+      f"host record --wait ends with the VM: exit 0 ({status}: {message[:90]})")
+status, message = marker("KES-HOST-WATCH-EXIT")
+check(status == 12 and "went away" in message,
+      f"host watch --vm of a VM that ends: exit 12 ({status}: {message[:70]})")
+status, message = marker("KES-HOST-GONE-EXIT")
+check(status == 11 and "no running VM" in message,
+      f"host --vm of a VM that is gone: exit 11 ({status}: {message[:70]})")
+
+
+def recorded_boot(csv_path):
+    """The recording's samples: [(time, total exits)]."""
+    try:
+        with open(csv_path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as error:
+        print(f"# no recorded boot: {error}")
+        return []
+    return [(float(r["time_s"]), int(r["exits"])) for r in rows if r["reason"] == "total"]
+
+
+samples = recorded_boot(sys.argv[1]) if len(sys.argv) > 2 else []
+if samples:
+    first, last = samples[0], samples[-1]
+    print(f"# recorded boot: {len(samples)} samples over {last[0]:.1f} s; {first[1]} exits at the first, "
+          f"{last[1]} at the last")
+    check(len(samples) >= 20 and first[0] == 0 and last[1] > 1000 and first[1] * 100 <= last[1],
+          f"host record --wait caught the boot from its first exits ({first[1]} of {last[1]} at the "
+          f"first of {len(samples)} samples)")
+    try:
+        with open(sys.argv[2]) as f:
+            svg = f.read()
+    except OSError:
+        svg = ""
+    texts = [html.unescape(t) for t in re.findall(r">([^<>]+)</t", svg)]
+    series = [int(m.group(1).replace(",", "")) for t in texts
+              for m in [re.search(r": ([\d,]+) exits$", t)] if m]
+    title = [int(m.group(1).replace(",", "")) for t in texts
+             for m in [re.search(r": ([\d,]+) VM exits, ", t)] if m]
+    check(svg.startswith("<?xml") and len(series) >= 2 and title and sum(series) == title[0] == last[1],
+          f"plot's SVG: its {len(series)} series add up to the title's total and the recording's "
+          f"({sum(series)} = {title[0] if title else None} = {last[1]})")
+else:
+    check(False, "a recorded boot to plot")
+
 watch = console("[guest, watch] ")
 check("L2-WATCH-EXIT 5" in watch and any("switched the statistics off" in line for line in watch),
       "statistics switched off under a running watch: exit 5 with its message")
+status, message = marker("KES-HOST-OFF-EXIT")
+check(status == 10 and "statistics are off" in message,
+      f"host with kvm.exitstats=off: exit 10 naming the fix ({status}: {message[:60]})")
+file_off = [line for line in lines if line.startswith("KES-FILE-OFF ")]
+check(bool(file_off) and file_off[0].split() == ["KES-FILE-OFF", "kvm-exitstats-vm", "1", "statistics", "off"],
+      f"the VMs' files say \"statistics off\" and show no numbers ({file_off[:1]})")
 
 # Each guest's boot logs one WARNING from arch/x86/kernel/fpu/xstate.c (the
 # XSAVE sizes QEMU's TCG reports do not add up); Debian's own kvm-amd gives

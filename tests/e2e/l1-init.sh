@@ -21,12 +21,16 @@ for m in $(cat /etc/kes-modules); do
 done
 echo "# emulated host: Linux $(uname -r), kvm $(cat /sys/module/kvm/version), exitstats=$(cat $param)"
 idle_vm || echo "KES-FAIL idle_vm"
+# The host's view needs debugfs; without it, the command says so.
+kvm-exitstats host >/tmp/no-debugfs.out 2>&1
+echo "KES-HOST-NO-DEBUGFS-EXIT $? $(cat /tmp/no-debugfs.out)"
+mount -t debugfs none /sys/kernel/debug
 
 # l2 ROLE: one guest on /dev/kvm, its console on stdin and stdout. Called
 # only in a subshell (in the background or a pipeline), which becomes the
 # QEMU process: $! is QEMU's pid.
 l2() {
-	exec qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp 1 -nic none -nographic \
+	exec qemu-system-x86_64 -name "guest-$1" -accel kvm -cpu host -m 256M -smp 1 -nic none -nographic \
 		-no-reboot -L /qemu -kernel /l2/vmlinuz -initrd /l2/initrd.gz \
 		-append "console=ttyS0 quiet panic=-1 $l2_append kes.role=$1"
 }
@@ -170,6 +174,7 @@ pair_attempt() {
 	if wait_for L2-READY /tmp/A.out $a $b && wait_for L2-READY /tmp/B.out $b $a; then
 		echo go >&3
 		echo go >&4
+		[ "$1" = vm ] && host_view_of_pair
 		wait_for L2-DONE /tmp/A.out $a && wait_for L2-DONE /tmp/B.out $b && ok=yes
 	fi
 	[ $ok = yes ] || { show_threads $a; show_threads $b; }
@@ -183,7 +188,7 @@ pair_attempt() {
 scope_pair() {
 	echo "$1" >$param
 	n=1
-	until pair_attempt; do
+	until pair_attempt "$1"; do
 		another_attempt "the guest pair, scope $1" $n || break
 		show_guest A /tmp/A.out 100
 		show_guest B /tmp/B.out 100
@@ -204,11 +209,99 @@ watch_attempt() {
 		sleep 2
 		echo "# switching the statistics off under the running guest"
 		echo off >$param
+		kvm-exitstats host >/tmp/host-off.out 2>&1
+		echo "KES-HOST-OFF-EXIT $? $(head -n 1 /tmp/host-off.out)"
+		echo "KES-FILE-OFF $(cat /sys/kernel/debug/kvm/*/exitstats | sort -u | tr '\n' ' ')"
 		wait_for L2-DONE /tmp/watch.out $w && ok=yes
 	fi
 	[ $ok = yes ] || show_threads $w
 	end_guests $w
 	[ $ok = yes ]
+}
+
+# block NAME FILE: a file on the console between markers, for check.py.
+block() {
+	echo "KES-BLOCK-BEGIN $1"
+	cat "$2"
+	echo "KES-BLOCK-END $1"
+}
+
+# host_view_of_pair: while guest B of the pair does its port reads, the
+# host lists both guests by name (table, JSON) and writes Prometheus text.
+host_view_of_pair() {
+	sleep 2
+	kvm-exitstats host --window 2 >/tmp/host-table.out 2>&1
+	echo "KES-HOST-TABLE-EXIT $?"
+	prefix "[host] " </tmp/host-table.out
+	kvm-exitstats host --json --window 0 >/tmp/host-list.json 2>&1
+	block host-list /tmp/host-list.json
+	kvm-exitstats host --prometheus >/tmp/host.prom 2>&1
+	block host-prometheus /tmp/host.prom
+}
+
+# agree_attempt: the host reads the "agree" guest's file between the
+# guest's own readings of its CPUID exits (agree.c).
+agree_attempt() {
+	rm -f /tmp/agree.in
+	mkfifo /tmp/agree.in
+	l2 agree </tmp/agree.in >/tmp/agree.out 2>&1 &
+	g=$!
+	exec 3>/tmp/agree.in
+	ok=no
+	if wait_for "L2-AGREE 1" /tmp/agree.out $g; then
+		kvm-exitstats host --vm guest-agree --json >/tmp/agree-1.json 2>&1
+		echo go >&3
+		if wait_for "L2-AGREE 2" /tmp/agree.out $g; then
+			kvm-exitstats host --vm guest-agree --json >/tmp/agree-2.json 2>&1
+			echo go >&3
+			wait_for L2-DONE /tmp/agree.out $g && ok=yes
+		fi
+	fi
+	[ $ok = yes ] || show_threads $g
+	end_guests $g
+	exec 3>&-
+	[ $ok = yes ]
+}
+
+# record_attempt: "host record --wait" catches a guest's boot from its first
+# exits and ends with the guest; a "host watch" of that guest ends with the
+# VM gone, and the host then has no such VM.
+record_attempt() {
+	rm -f /tmp/boot.csv /tmp/record.out /tmp/host-watch.out
+	kvm-exitstats host record --wait guest-boot -o /tmp/boot.csv >/tmp/record.out 2>&1 &
+	r=$!
+	sleep 1
+	l2 boot </dev/null >/tmp/boot.out 2>&1 &
+	g=$!
+	i=0
+	until kvm-exitstats host --vm guest-boot --window 0 >/dev/null 2>&1 || [ $i -ge 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kvm-exitstats host watch --vm guest-boot --interval 0.5 >/tmp/host-watch.out 2>&1 &
+	hw=$!
+	ok=no
+	wait_for L2-DONE /tmp/boot.out $g && ok=yes
+	[ $ok = yes ] || show_threads $g
+	end_guests $g
+	# Both end with the VM; should they not, they are stopped here.
+	(sleep 10; kill $r $hw) 2>/dev/null &
+	stopper=$!
+	wait $r
+	record_status=$?
+	wait $hw
+	watch_status=$?
+	kill $stopper 2>/dev/null
+	kvm-exitstats host --vm guest-boot >/tmp/gone.out 2>&1
+	gone_status=$?
+	[ $ok = yes ] || return 1
+	echo "KES-RECORD-EXIT $record_status $(tail -n 1 /tmp/record.out)"
+	echo "KES-HOST-WATCH-EXIT $watch_status $(tail -n 1 /tmp/host-watch.out)"
+	echo "KES-HOST-GONE-EXIT $gone_status $(tail -n 1 /tmp/gone.out)"
+	prefix "[host watch] " </tmp/host-watch.out | head -n 5
+	echo "KES-BLOCK-BEGIN boot-csv"
+	gzip -c /tmp/boot.csv | base64
+	echo "KES-BLOCK-END boot-csv"
 }
 
 if [ "$mode" = demo ]; then
@@ -259,6 +352,21 @@ elif [ "$mode" = boots ]; then
 else
 	step guest check
 	scope_pair vm
+	n=1
+	until agree_attempt; do
+		another_attempt "the agree guest" $n || break
+		show_guest agree /tmp/agree.out 100
+		n=$((n + 1))
+	done
+	prefix "[guest, agree] " </tmp/agree.out
+	block agree-1 /tmp/agree-1.json
+	block agree-2 /tmp/agree-2.json
+	n=1
+	until record_attempt; do
+		another_attempt "the recorded boot" $n || break
+		show_guest boot /tmp/boot.out 100
+		n=$((n + 1))
+	done
 	scope_pair host
 	# Switching the statistics off live-patches the code every VM exit
 	# runs (a static key). Under QEMU's multi-threaded TCG, another emulated

@@ -54,7 +54,12 @@ window | load)
 	json "$role" /tmp/window.json
 	;;
 boot)
-	# Only the boot itself (tests/e2e/run.sh --boots).
+	# Only the boot itself (tests/e2e/run.sh --boots, and the recorded boot).
+	;;
+agree)
+	# The host reads its file between the guest's readings (agree.c).
+	agree 1000
+	echo "L2-AGREE-EXIT $?"
 	;;
 watch)
 	kvm-exitstats watch --interval 1

@@ -12,7 +12,8 @@
 #              emulated stack fails a guest); --pair boots two guests at
 #              once each time; --stock does it on Debian's own kvm and
 #              kvm-amd, for comparison
-# KES_KEEP=1 keeps the work directory with the serial log.
+# KES_KEEP=1 keeps the work directory with the serial log; KES_PLOT_DIR=DIR
+# keeps the recorded boot there (CSV, and its SVG and PNG from plot).
 # Needs the packages in build/package (tests/package/build-packages.sh).
 set -euo pipefail
 . "$(dirname "$0")/../kernel/lib.sh"
@@ -41,7 +42,7 @@ done
 pkgdir=$top/build/package
 dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb 2>/dev/null) ||
 	fail "no host package in $pkgdir: run tests/package/build-packages.sh"
-guest_deb=$(ls "$pkgdir"/kvm-exitstats-guest_*_amd64.deb)
+command_deb=$(ls "$pkgdir"/kvm-exitstats_*_amd64.deb)
 name=kvm-exitstats
 version=$(dpkg-deb -f "$dkms_deb" Version)
 
@@ -123,9 +124,10 @@ l2=$work/l2
 mkdir -p "$l2"/{bin,usr/bin,dev,proc,sys,tmp} "$work/guest-pkg"
 cp /bin/busybox "$l2/bin/"
 copy_with_libraries /usr/bin/cpuid "$l2" /bin/cpuid
-dpkg -x "$guest_deb" "$work/guest-pkg"
+dpkg -x "$command_deb" "$work/guest-pkg"
 copy_with_libraries "$work/guest-pkg/usr/bin/kvm-exitstats" "$l2" /usr/bin/kvm-exitstats
 gcc -static -O2 -Wall -Wextra -Werror -o "$l2/bin/portio" "$top/tests/e2e/portio.c"
+gcc -static -O2 -Wall -Wextra -Werror -o "$l2/bin/agree" "$top/tests/e2e/agree.c"
 build_l1_program "$top/tests/kernel/drain_console.c" "$l2/bin/drain_console"
 cp "$top/tests/e2e/l2-init.sh" "$l2/init"
 pack_initrd "$l2" "$work/l2-initrd.gz"
@@ -141,6 +143,8 @@ else
 	echo "irqbypass kvm kvm-intel" >"$root/etc/kes-modules"
 fi
 copy_with_libraries /usr/bin/qemu-system-x86_64 "$root" /bin/qemu-system-x86_64
+# The host's view: the packaged command, as the host runs it.
+copy_with_libraries "$work/guest-pkg/usr/bin/kvm-exitstats" "$root" /bin/kvm-exitstats
 mkdir -p "$root/qemu" "$root/l2"
 for f in /usr/share/seabios/bios-256k.bin /usr/share/seabios/vgabios-stdvga.bin \
 	 /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/kvmvapic.bin; do
@@ -200,7 +204,7 @@ while :; do
 	attempt=$((attempt + 1))
 done
 # The console as a user sees it, without the markers and the JSON reports.
-tr -d '\r' <"$serial" | sed -n '/KES-BEGIN/,/KES-END/p' | sed '/L2-JSON-BEGIN/,/L2-JSON-END/d' |
+tr -d '\r' <"$serial" | sed -n '/KES-BEGIN/,/KES-END/p' | sed '/L2-JSON-BEGIN/,/L2-JSON-END/d; /^KES-BLOCK-BEGIN/,/^KES-BLOCK-END/d' |
 	grep -v '^KES-\|L2-DONE\|L2-READY\|reboot: Power down' |
 	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' >"$work/shown" || true
 if [ "$mode" = boots ] && ! grep -q KES-END "$serial"; then
@@ -228,6 +232,21 @@ if [ "$mode" = demo ]; then
 fi
 
 cat "$work/shown"
-tr -d '\r' <"$serial" | python3 "$top/tests/e2e/check.py" && status=0 || status=1
+# The recorded boot, drawn here by the packaged command's plot with gnuplot.
+tr -d '\r' <"$serial" | sed -n '/^KES-BLOCK-BEGIN boot-csv/,/^KES-BLOCK-END boot-csv/p' | sed '1d;$d' |
+	base64 -d 2>/dev/null | gunzip >"$work/boot.csv" 2>/dev/null || true
+plot() {
+	"$work/guest-pkg/usr/bin/kvm-exitstats" plot "$work/boot.csv" -o "$1"
+}
+if [ -s "$work/boot.csv" ]; then
+	plot "$work/boot.svg" | sed 's/^/# plot: /' || true
+	if [ -n "${KES_PLOT_DIR:-}" ]; then
+		mkdir -p "$KES_PLOT_DIR"
+		cp "$work/boot.csv" "$work/boot.svg" "$KES_PLOT_DIR/" 2>/dev/null || true
+		plot "$KES_PLOT_DIR/boot.png" >/dev/null || true
+		log "the recorded boot and its pictures are in $KES_PLOT_DIR"
+	fi
+fi
+tr -d '\r' <"$serial" | python3 "$top/tests/e2e/check.py" "$work/boot.csv" "$work/boot.svg" && status=0 || status=1
 log "$series end to end: $elapsed s in the emulator"
 exit $status

@@ -130,12 +130,37 @@ check_remove_and_purge() {
 		sh -c "! find '$root'/lib/modules/*/updates -name 'kvm*' 2>/dev/null | grep -q ."
 }
 
-# The guest package in the root: outside a patched VM the command says so.
-check_guest_package() {
-	local guest_deb=$1 out status
-	cp "$guest_deb" "$root/tmp/"
-	check "apt install ./$(basename "$guest_deb") succeeds" \
-		apt_in_root "$pkgdir/apt-guest.log" install "/tmp/$(basename "$guest_deb")"
+# A kvm-exitstats-guest 0.1.0 with the first release's files (the command,
+# its man page and completion), to upgrade from.
+make_old_guest_package() {
+	local dir=$1 tree=$1/old-guest
+	rm -rf "$tree"
+	mkdir -p "$tree/DEBIAN" "$tree/usr/bin" "$tree/usr/share/man/man1" "$tree/usr/share/bash-completion/completions"
+	printf '#!/bin/sh\necho 0.1.0\n' >"$tree/usr/bin/kvm-exitstats"
+	chmod 755 "$tree/usr/bin/kvm-exitstats"
+	echo old | gzip -9n >"$tree/usr/share/man/man1/kvm-exitstats.1.gz"
+	echo old >"$tree/usr/share/bash-completion/completions/kvm-exitstats"
+	printf '%s\n' 'Package: kvm-exitstats-guest' 'Version: 0.1.0' 'Architecture: amd64' \
+		'Maintainer: kvm-exitstats developers <kvm-exitstats@example.org>' \
+		'Description: show the VM exits of a KVM guest (first release)' >"$tree/DEBIAN/control"
+	dpkg-deb --root-owner-group -b "$tree" "$dir/kvm-exitstats-guest_0.1.0_amd64.deb" >/dev/null
+	echo "$dir/kvm-exitstats-guest_0.1.0_amd64.deb"
+}
+
+# The command's package in the root, over the first release's
+# kvm-exitstats-guest: outside a patched VM the command says so.
+check_command_package() {
+	local command_deb=$1 old_deb out status
+	old_deb=$(make_old_guest_package "$pkgdir")
+	cp "$command_deb" "$old_deb" "$root/tmp/"
+	check "apt install ./$(basename "$old_deb") (the first release's guest package) succeeds" \
+		apt_in_root "$pkgdir/apt-old-guest.log" install "/tmp/$(basename "$old_deb")"
+	check "apt install ./$(basename "$command_deb") succeeds over it" \
+		apt_in_root "$pkgdir/apt-guest.log" install "/tmp/$(basename "$command_deb")"
+	check "kvm-exitstats-guest is gone and kvm-exitstats owns the command" \
+		sh -c "! chroot '$root' dpkg -s kvm-exitstats-guest >/dev/null 2>&1 &&
+		       [ \"\$(chroot '$root' dpkg -S /usr/bin/kvm-exitstats)\" = 'kvm-exitstats: /usr/bin/kvm-exitstats' ] &&
+		       [ -z \"\$(chroot '$root' dpkg --audit)\" ]"
 	set +e
 	out=$(in_root kvm-exitstats 2>&1)
 	status=$?
@@ -149,11 +174,16 @@ check_guest_package() {
 			sh -c "[ $status -eq 3 ] && echo \"\$1\" | grep -q 'not running under a hypervisor'" _ "$out"
 	fi
 	check "kvm-exitstats --version prints $version" sh -c "[ \"\$(chroot '$root' kvm-exitstats --version)\" = '$version' ]"
-	check "kvm-exitstats --help runs" \
-		sh -c "chroot '$root' kvm-exitstats --help >/dev/null"
-	check "the man page and the bash completion are installed" \
-		test -f "$root/usr/share/man/man1/kvm-exitstats.1.gz" -a -f "$root/usr/share/bash-completion/completions/kvm-exitstats"
-	check "apt purge kvm-exitstats-guest succeeds and leaves no file" \
-		sh -c "chroot '$root' env DEBIAN_FRONTEND=noninteractive apt-get -y -q purge kvm-exitstats-guest >/dev/null 2>&1 &&
-		       [ ! -e '$root/usr/bin/kvm-exitstats' ]"
+	check "kvm-exitstats --help and host --help run" \
+		sh -c "chroot '$root' kvm-exitstats --help >/dev/null && chroot '$root' kvm-exitstats host --help | grep -q record"
+	check "the man page (with the host commands) and the bash completion are installed" \
+		sh -c "zgrep -q 'host record' '$root/usr/share/man/man1/kvm-exitstats.1.gz' &&
+		       grep -q record '$root/usr/share/bash-completion/completions/kvm-exitstats'"
+	check "the textfile timer is installed and not enabled" \
+		sh -c "ls '$root'/lib/systemd/system/kvm-exitstats-textfile.timer '$root'/usr/lib/systemd/system/kvm-exitstats-textfile.timer 2>/dev/null | grep -q . &&
+		       ! ls '$root'/etc/systemd/system/*/kvm-exitstats-textfile.* 2>/dev/null | grep -q ."
+	check "apt purge kvm-exitstats succeeds and leaves no file" \
+		sh -c "chroot '$root' env DEBIAN_FRONTEND=noninteractive apt-get -y -q purge kvm-exitstats >/dev/null 2>&1 &&
+		       [ ! -e '$root/usr/bin/kvm-exitstats' ] &&
+		       ! ls '$root'/lib/systemd/system/kvm-exitstats-textfile.* '$root'/usr/lib/systemd/system/kvm-exitstats-textfile.* 2>/dev/null | grep -q ."
 }

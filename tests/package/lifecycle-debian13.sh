@@ -22,7 +22,7 @@ root=$pkgdir/root13
 
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
-guest_deb=$(ls "$pkgdir"/kvm-exitstats-guest_*_amd64.deb)
+command_deb=$(ls "$pkgdir"/kvm-exitstats_*_amd64.deb)
 logs=$pkgdir/debian13
 mkdir -p "$logs"
 
@@ -127,6 +127,6 @@ fi
 # Remove: Debian's modules resolve again for every kernel; purge: nothing left.
 check_remove_and_purge "$logs" "$k612" "$k73" "$k72"
 
-check_guest_package "$guest_deb"
+check_command_package "$command_deb"
 
 finish

@@ -14,7 +14,7 @@ root=$pkgdir/root
 base=$test_cache/bookworm-minbase.tar.gz
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
-guest_deb=$(ls "$pkgdir"/kvm-exitstats-guest_*_amd64.deb)
+command_deb=$(ls "$pkgdir"/kvm-exitstats_*_amd64.deb)
 
 trap unmount_root EXIT
 make_bookworm_root "$base"
@@ -31,7 +31,7 @@ apt_in_root "$pkgdir/apt-kernels.log" install linux-source-6.1 linux-source-6.12
 echo "# kernels in the root: $k61 (source $src61), $k612 (source $src612, image installed)"
 
 # Install: DKMS builds for every kernel with headers.
-cp "$dkms_deb" "$guest_deb" "$root/tmp/"
+cp "$dkms_deb" "$command_deb" "$root/tmp/"
 start=$(date +%s)
 check "apt install ./$(basename "$dkms_deb") succeeds" \
 	apt_in_root "$pkgdir/apt-install.log" install "/tmp/$(basename "$dkms_deb")"
@@ -83,6 +83,6 @@ check "with every kernel built, DKMS builds automatically again" \
 check_remove_and_purge "$pkgdir" "$k612"
 
 # The guest package: outside a patched VM the command says so.
-check_guest_package "$guest_deb"
+check_command_package "$command_deb"
 
 finish

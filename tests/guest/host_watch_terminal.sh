@@ -1,0 +1,64 @@
+#!/bin/bash
+# `kvm-exitstats host watch` on a real terminal (tmux), on a modelled host
+# with two VMs whose counters grow: it redraws in place, busiest VM first,
+# and Ctrl-C ends it with status 0 and gives the terminal back as it was.
+#
+# usage: host_watch_terminal.sh KVM_EXITSTATS_MODEL_BINARY
+set -euo pipefail
+binary=$(realpath "$1")
+# shellcheck source=tests/guest/fake_host.sh
+. "$(dirname "$0")/fake_host.sh"
+session=kes-host-watch-$$
+host=$(mktemp -d "${TMPDIR:-/tmp}/kes-fake-host.XXXXXX")
+command -v tmux >/dev/null || { echo "tmux is not installed"; exit 1; }
+writer=
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; [ -z "$writer" ] || kill "$writer" 2>/dev/null || true; rm -rf "$host"' EXIT
+
+fake_host "$host"
+fake_vm "$host" 4242 11 quiet-vm
+fake_vm "$host" 4343 12 busy-vm
+# The busy VM gains 100 times the quiet one's exits and cycles.
+(
+	i=0
+	while :; do
+		i=$((i + 1))
+		fake_counts "$host" 4242-11 $((i * 10)) $((i * 10000))
+		fake_counts "$host" 4343-12 $((i * 1000)) $((i * 1000000))
+		sleep 0.02
+	done
+) &
+writer=$!
+
+screen() { tmux capture-pane -p -t "$session"; }
+wait_for() {
+	for _ in $(seq 100); do
+		screen | grep -q -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $1"
+	screen
+	return 1
+}
+not_on_screen() {
+	if screen | grep -q -- "$1"; then
+		echo "unexpected on the screen: $1"
+		screen
+		exit 1
+	fi
+}
+
+tmux new-session -d -s "$session" -x 160 -y 40 "bash --norc --noprofile"
+tmux send-keys -t "$session" "PS1='$ '; echo BEFORE-WATCH" Enter
+wait_for BEFORE-WATCH
+tmux send-keys -t "$session" "KES_MODEL='host-root=$host' $binary host watch; echo EXIT=\$?" Enter
+wait_for "refreshing every 1 s"
+wait_for "quiet-vm"
+not_on_screen BEFORE-WATCH        # the live view has the screen to itself
+first_vm=$(screen | grep -m1 -o 'busy-vm\|quiet-vm')
+[ "$first_vm" = busy-vm ] || { echo "the busiest VM is not first:"; screen; exit 1; }
+screen | grep -q "TOP REASONS"
+tmux send-keys -t "$session" C-c
+wait_for "EXIT=0"
+screen | grep -q BEFORE-WATCH     # the terminal's content is back
+not_on_screen "refreshing every"
+echo "host watch redrew in place, busiest VM first, and Ctrl-C restored the terminal"
