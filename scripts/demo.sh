@@ -47,7 +47,8 @@ step "an emulated host runs Debian's $series kernel with the packaged KVM, and a
 cat <<DONE
 
 Done. The packages are in build/package/:
-  host:  apt install ./build/package/kvm-exitstats-dkms_*_all.deb
+  host:  apt install ./build/package/kvm-exitstats-dkms_*_all.deb ./build/package/kvm-exitstats_*_amd64.deb
+         (then, as root: kvm-exitstats host)
   guest: apt install ./build/package/kvm-exitstats_*_amd64.deb
 Run every test with: tests/run.sh (as root)
 DONE

@@ -92,7 +92,7 @@ int host_record_command(const Options& options, Environment& env)
 
         Recording meta;
         meta.vm = vm.label();
-        const double start = env.now_seconds();
+        double start = env.now_seconds();
         std::size_t samples = 0;
         std::uint64_t ticks = 0;
         Counts last_total;
@@ -108,6 +108,9 @@ int host_record_command(const Options& options, Environment& env)
                 ended = "the VM ended";
                 break;
             }
+            // Times count from the first sample, which is 0 s.
+            if (samples == 0)
+                start = env.now_seconds();
             const double now = env.now_seconds() - start;
             meta.numbering = file.numbering;
             meta.tsc_khz = file.tsc_khz;

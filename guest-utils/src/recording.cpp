@@ -286,9 +286,9 @@ std::string gnuplot_script(const PlotData& plot, const std::string& data_path,
     static const char* const colours[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
     std::string s;
-    s += format == PlotFormat::svg ? "set terminal svg size 1100,620 dynamic noenhanced font 'sans,12' "
+    s += format == PlotFormat::svg ? "set terminal svg size 1100,660 dynamic noenhanced font 'sans,12' "
                                      "background '#ffffff'\n"
-                                   : "set terminal pngcairo size 1100,620 noenhanced font 'sans,11'\n";
+                                   : "set terminal pngcairo size 1100,660 noenhanced font 'sans,11'\n";
     s += "set output " + gnuplot_string(output_path) + "\n";
     s += "set title " + gnuplot_string(plot.title) + "\n";
     s += "set xlabel 'seconds since the first sample'\n"
@@ -296,7 +296,7 @@ std::string gnuplot_script(const PlotData& plot, const std::string& data_path,
          "set y2label 'VM exits so far'\n"
          "set ytics nomirror\nset y2tics\nset yrange [0:*]\nset y2range [0:*]\n"
          "set format y '%.0f'\nset format y2 '%.0f'\n"
-         "set grid\nset key inside left top vertical opaque box\nset style fill solid 0.85 noborder\n";
+         "set grid\nset key outside below center horizontal\nset style fill solid 0.85 noborder\n";
     if (plot.points.empty()) {
         s += "set label 1 'one sample only: no rates to draw' at graph 0.5, graph 0.5 center\n"
              "set xrange [0:1]\nplot NaN title " +
