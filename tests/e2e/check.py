@@ -117,10 +117,15 @@ for scope in ("vm", "host"):
 status, message = marker("KES-HOST-NO-DEBUGFS-EXIT")
 check(status == 7 and "debugfs is not mounted" in message,
       f"host without debugfs mounted: exit 7 naming the fix ({status}: {message[:70]})")
+lockdown = [line for line in lines if line.startswith("KES-LOCKDOWN ")]
+status, message = marker("KES-LOCKDOWN-RMAPS")
+check(bool(lockdown) and "[integrity]" in lockdown[0] and status not in (None, 0),
+      f"the emulated host is locked down (integrity): KVM's writable debugfs file is refused "
+      f"({lockdown[:1]}; mmu_rmaps_stat: {status} {message[:60]})")
 check(marker("KES-HOST-TABLE-EXIT")[0] == 0 and
       any(line.startswith("[host] ") and "guest-window" in line for line in lines) and
       any(line.startswith("[host] ") and "guest-load" in line for line in lines),
-      "kvm-exitstats host lists the two running guests by name")
+      "kvm-exitstats host, under lockdown, lists the two running guests by name")
 listed = json_of("host-list")
 names = sorted(vm["name"] for vm in listed["vms"]) if listed else []
 check({"guest-window", "guest-load"} <= set(names) and

@@ -25,6 +25,13 @@ idle_vm || echo "KES-FAIL idle_vm"
 kvm-exitstats host >/tmp/no-debugfs.out 2>&1
 echo "KES-HOST-NO-DEBUGFS-EXIT $? $(cat /tmp/no-debugfs.out)"
 mount -t debugfs none /sys/kernel/debug
+# As under Secure Boot: lockdown refuses debugfs files that can be written
+# (KVM's own mmu_rmaps_stat), and the host's file must stay readable.
+mount -t securityfs securityfs /sys/kernel/security
+echo integrity >/sys/kernel/security/lockdown
+echo "KES-LOCKDOWN $(cat /sys/kernel/security/lockdown)"
+cat /sys/kernel/debug/kvm/*/mmu_rmaps_stat >/dev/null 2>/tmp/rmaps.err
+echo "KES-LOCKDOWN-RMAPS $? $(head -n 1 /tmp/rmaps.err)"
 
 # l2 ROLE: one guest on /dev/kvm, its console on stdin and stdout. Called
 # only in a subshell (in the background or a pipeline), which becomes the
