@@ -1,6 +1,7 @@
 // The three things kvm-exitstats does: report, watch and run.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,9 @@ int host_watch_command(const Options& options, Environment& env);
 int host_record_command(const Options& options, Environment& env);
 int plot_command(const Options& options, Environment& env);
 
-// Prints a host error and returns its exit code.
-int report_host_error(const HostError& error, Environment& env);
+// Runs a host command; a HostError or a file it cannot read ends it with
+// its message and exit code.
+int with_host_errors(Environment& env, const std::function<int()>& command);
 // Writes text to a file atomically (a temporary file renamed over it), so
 // that a reader such as node_exporter never sees half of it.
 bool write_file_atomically(const std::string& path, const std::string& text, Environment& env);

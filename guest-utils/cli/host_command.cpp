@@ -10,6 +10,8 @@
 
 namespace kvm_exitstats::cli {
 
+namespace {
+
 int report_host_error(const HostError& error, Environment& env)
 {
     env.err << "kvm-exitstats: " << error.what() << '\n';
@@ -30,6 +32,20 @@ int report_host_error(const HostError& error, Environment& env)
         return exit_vm_gone;
     }
     return exit_error;
+}
+
+}  // namespace
+
+int with_host_errors(Environment& env, const std::function<int()>& command)
+{
+    try {
+        return command();
+    } catch (const HostError& e) {
+        return report_host_error(e, env);
+    } catch (const MalformedVmFile& e) {
+        env.err << "kvm-exitstats: cannot read the host's file: " << e.what() << '\n';
+        return exit_error;
+    }
 }
 
 bool write_file_atomically(const std::string& path, const std::string& text, Environment& env)
@@ -102,15 +118,10 @@ int all_vms(const Options& options, Environment& env)
 
 int host_command(const Options& options, Environment& env)
 {
-    try {
+    return with_host_errors(env, [&] {
         check_host(env.host_paths, env.running_as_root());
         return options.vm.empty() ? all_vms(options, env) : one_vm(options, env);
-    } catch (const HostError& e) {
-        return report_host_error(e, env);
-    } catch (const MalformedVmFile& e) {
-        env.err << "kvm-exitstats: cannot read the host's file: " << e.what() << '\n';
-        return exit_error;
-    }
+    });
 }
 
 }  // namespace kvm_exitstats::cli

@@ -61,6 +61,72 @@ private:
     bool shown_ = false;
 };
 
+// Samples the VM into the CSV file until it ends or Ctrl-C.
+int record(const VmId& vm, const Options& options, Environment& env)
+{
+    std::ofstream csv(options.output, std::ios::trunc);
+    if (!csv) {
+        env.err << "kvm-exitstats: cannot write " << options.output << ": " << std::strerror(errno) << '\n';
+        return exit_error;
+    }
+    csv << recording_csv_header() << std::flush;
+
+    Recording meta;
+    meta.vm = vm.label();
+    double start = env.now_seconds();
+    std::size_t samples = 0;
+    std::uint64_t ticks = 0;
+    Counts last_total;
+    Progress progress(env, vm);
+    std::string ended;
+    while (true) {
+        VmFile file;
+        try {
+            file = read_vm(env.host_paths, vm);
+        } catch (const HostError& e) {
+            if (e.problem() == HostProblem::vm_gone && samples > 0) {
+                ended = "the VM ended";
+                break;
+            }
+            progress.end();
+            if (samples > 0)
+                env.err << "kvm-exitstats: the samples before this error are in " << options.output << '\n';
+            throw;
+        }
+        // Times count from the first sample, which is 0 s.
+        if (samples == 0)
+            start = env.now_seconds();
+        const double now = env.now_seconds() - start;
+        meta.numbering = file.numbering;
+        meta.tsc_khz = file.tsc_khz;
+        csv << recording_csv_rows(meta, {now, file.total, file.reasons}) << std::flush;
+        if (!csv) {
+            progress.end();
+            env.err << "kvm-exitstats: cannot write " << options.output << ": " << std::strerror(errno) << '\n';
+            return exit_error;
+        }
+        ++samples;
+        last_total = file.total;
+        progress.update(now, samples, file.total.exits);
+        // Samples at multiples of the interval: no drift; a late one skips
+        // the ticks it missed.
+        const double elapsed = env.now_seconds() - start;
+        ticks = std::max<std::uint64_t>(ticks + 1,
+                                        static_cast<std::uint64_t>(std::ceil(elapsed / options.interval)));
+        env.sleep_seconds(static_cast<double>(ticks) * options.interval - elapsed);
+        if (env.interrupted()) {
+            ended = "interrupted";
+            break;
+        }
+    }
+    progress.end();
+    env.out << fmt::format("recorded VM {} (pid {}) for {:.1f} s until {}: {} samples, {} exits, "
+                           "{} host cycles, in {}\n",
+                           vm.label(), vm.pid, env.now_seconds() - start, ended, samples,
+                           text::grouped(last_total.exits), text::grouped(last_total.cycles), options.output);
+    return exit_ok;
+}
+
 }  // namespace
 
 int host_record_command(const Options& options, Environment& env)
@@ -69,86 +135,16 @@ int host_record_command(const Options& options, Environment& env)
         env.err << "kvm-exitstats: host record needs --vm PID|NAME or --wait NAME (one of them)\n";
         return exit_usage;
     }
-    std::ofstream csv;
-    try {
+    return with_host_errors(env, [&] {
         check_host(env.host_paths, env.running_as_root());
-        VmId vm;
-        if (!options.vm.empty()) {
-            vm = find_vm(list_vms(env.host_paths), options.vm);
-        } else if (auto appeared = wait_for_new_vm(options.wait_for_name, env)) {
-            vm = *appeared;
-        } else {
-            env.err << "kvm-exitstats: interrupted before a VM named \"" << options.wait_for_name
-                    << "\" appeared; nothing recorded\n";
-            return exit_ok;
-        }
-
-        csv.open(options.output, std::ios::trunc);
-        if (!csv) {
-            env.err << "kvm-exitstats: cannot write " << options.output << ": " << std::strerror(errno) << '\n';
-            return exit_error;
-        }
-        csv << recording_csv_header() << std::flush;
-
-        Recording meta;
-        meta.vm = vm.label();
-        double start = env.now_seconds();
-        std::size_t samples = 0;
-        std::uint64_t ticks = 0;
-        Counts last_total;
-        Progress progress(env, vm);
-        std::string ended;
-        while (true) {
-            VmFile file;
-            try {
-                file = read_vm(env.host_paths, vm);
-            } catch (const HostError& e) {
-                if (e.problem() != HostProblem::vm_gone || samples == 0)
-                    throw;
-                ended = "the VM ended";
-                break;
-            }
-            // Times count from the first sample, which is 0 s.
-            if (samples == 0)
-                start = env.now_seconds();
-            const double now = env.now_seconds() - start;
-            meta.numbering = file.numbering;
-            meta.tsc_khz = file.tsc_khz;
-            csv << recording_csv_rows(meta, {now, file.total, file.reasons}) << std::flush;
-            if (!csv) {
-                progress.end();
-                env.err << "kvm-exitstats: cannot write " << options.output << ": " << std::strerror(errno)
-                        << '\n';
-                return exit_error;
-            }
-            ++samples;
-            last_total = file.total;
-            progress.update(now, samples, file.total.exits);
-            // Samples at multiples of the interval: no drift; a late one
-            // skips the ticks it missed.
-            const double elapsed = env.now_seconds() - start;
-            ticks = std::max<std::uint64_t>(ticks + 1, static_cast<std::uint64_t>(std::ceil(elapsed / options.interval)));
-            env.sleep_seconds(static_cast<double>(ticks) * options.interval - elapsed);
-            if (env.interrupted()) {
-                ended = "interrupted";
-                break;
-            }
-        }
-        progress.end();
-        env.out << fmt::format("recorded VM {} (pid {}) for {:.1f} s until {}: {} samples, {} exits, "
-                               "{} host cycles, in {}\n",
-                               vm.label(), vm.pid, env.now_seconds() - start, ended, samples,
-                               text::grouped(last_total.exits), text::grouped(last_total.cycles),
-                               options.output);
-    } catch (const HostError& e) {
-        if (csv.is_open())
-            env.err << "kvm-exitstats: the samples before this error are in " << options.output << '\n';
-        return report_host_error(e, env);
-    } catch (const MalformedVmFile& e) {
-        env.err << "kvm-exitstats: cannot read the host's file: " << e.what() << '\n';
-        return exit_error;
-    }
-    return exit_ok;
+        if (!options.vm.empty())
+            return record(find_vm(list_vms(env.host_paths), options.vm), options, env);
+        if (auto appeared = wait_for_new_vm(options.wait_for_name, env))
+            return record(*appeared, options, env);
+        env.err << "kvm-exitstats: interrupted before a VM named \"" << options.wait_for_name
+                << "\" appeared; nothing recorded\n";
+        return static_cast<int>(exit_ok);
+    });
 }
 
 }  // namespace kvm_exitstats::cli

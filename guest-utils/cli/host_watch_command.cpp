@@ -44,7 +44,7 @@ int host_watch_command(const Options& options, Environment& env)
                    "interval; host record writes CSV for plot\n";
         return exit_usage;
     }
-    try {
+    return with_host_errors(env, [&] {
         check_host(env.host_paths, env.running_as_root());
         std::vector<VmId> chosen;
         if (!options.vm.empty())
@@ -76,13 +76,8 @@ int host_watch_command(const Options& options, Environment& env)
             previous = std::move(current);
             previous_time = now;
         }
-    } catch (const HostError& e) {
-        return report_host_error(e, env);
-    } catch (const MalformedVmFile& e) {
-        env.err << "kvm-exitstats: cannot read the host's file: " << e.what() << '\n';
-        return exit_error;
-    }
-    return exit_ok;
+        return static_cast<int>(exit_ok);
+    });
 }
 
 }  // namespace kvm_exitstats::cli

@@ -145,6 +145,17 @@ another_attempt() {
 	return 1
 }
 
+# retried WHAT NAME OUT ATTEMPT: runs the function ATTEMPT again when it
+# fails, showing guest NAME's console OUT after each failure.
+retried() {
+	n=1
+	until $4; do
+		another_attempt "$1" $n || break
+		show_guest "$2" "$3" 100
+		n=$((n + 1))
+	done
+}
+
 # guest ROLE OUT: one guest from boot to L2-DONE, its console in OUT.
 guest() {
 	l2 "$1" </dev/null >"$2" 2>&1 &
@@ -359,33 +370,18 @@ elif [ "$mode" = boots ]; then
 else
 	step guest check
 	scope_pair vm
-	n=1
-	until agree_attempt; do
-		another_attempt "the agree guest" $n || break
-		show_guest agree /tmp/agree.out 100
-		n=$((n + 1))
-	done
+	retried "the agree guest" agree /tmp/agree.out agree_attempt
 	prefix "[guest, agree] " </tmp/agree.out
 	block agree-1 /tmp/agree-1.json
 	block agree-2 /tmp/agree-2.json
-	n=1
-	until record_attempt; do
-		another_attempt "the recorded boot" $n || break
-		show_guest boot /tmp/boot.out 100
-		n=$((n + 1))
-	done
+	retried "the recorded boot" boot /tmp/boot.out record_attempt
 	scope_pair host
 	# Switching the statistics off live-patches the code every VM exit
 	# runs (a static key). Under QEMU's multi-threaded TCG, another emulated
 	# CPU running that code can meet it half patched (see idle_vm.c), so the
 	# guest and the switch share CPU 0 from here on.
 	taskset -p -c 0 $$ >/dev/null
-	n=1
-	until watch_attempt; do
-		another_attempt "the watch guest" $n || break
-		show_guest watch /tmp/watch.out 100
-		n=$((n + 1))
-	done
+	retried "the watch guest" watch /tmp/watch.out watch_attempt
 	prefix "[guest, watch] " </tmp/watch.out
 	echo vm >$param
 fi

@@ -29,23 +29,8 @@ fake_vm "$host" 4343 12 busy-vm
 ) &
 writer=$!
 
-screen() { tmux capture-pane -p -t "$session"; }
-wait_for() {
-	for _ in $(seq 100); do
-		screen | grep -q -- "$1" && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for: $1"
-	screen
-	return 1
-}
-not_on_screen() {
-	if screen | grep -q -- "$1"; then
-		echo "unexpected on the screen: $1"
-		screen
-		exit 1
-	fi
-}
+# shellcheck source=tests/guest/tmux_screen.sh
+. "$(dirname "$0")/tmux_screen.sh"
 
 tmux new-session -d -s "$session" -x 160 -y 40 "bash --norc --noprofile"
 tmux send-keys -t "$session" "PS1='$ '; echo BEFORE-WATCH" Enter

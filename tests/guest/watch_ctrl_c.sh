@@ -9,16 +9,8 @@ session=kes-watch-$$
 command -v tmux >/dev/null || { echo "tmux is not installed"; exit 1; }
 trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
 
-screen() { tmux capture-pane -p -t "$session"; }
-wait_for() {
-	for _ in $(seq 50); do
-		screen | grep -q -- "$1" && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for: $1"
-	screen
-	return 1
-}
+# shellcheck source=tests/guest/tmux_screen.sh
+. "$(dirname "$0")/tmux_screen.sh"
 
 tmux new-session -d -s "$session" -x 150 -y 40 "bash --norc --noprofile"
 tmux send-keys -t "$session" "PS1='$ '; echo BEFORE-WATCH" Enter
@@ -26,13 +18,6 @@ wait_for BEFORE-WATCH
 tmux send-keys -t "$session" \
 	"KES_MODEL='numbering=svm tick-exits=npf:10:100' $binary watch; echo EXIT=\$?" Enter
 wait_for "refreshing every 1 s"
-not_on_screen() {
-	if screen | grep -q -- "$1"; then
-		echo "unexpected on the screen: $1"
-		screen
-		exit 1
-	fi
-}
 
 screen | grep -q "npf (0x400)"
 not_on_screen BEFORE-WATCH        # the live view has the screen to itself
