@@ -24,7 +24,7 @@ packages=(
 	build-essential bc bison flex libelf-dev libssl-dev kmod cpio xz-utils zstd
 	dkms dh-dkms debhelper fakeroot lintian debootstrap
 	busybox-static qemu-system-x86 bochs bochsbios vgabios xorriso isolinux syslinux-common
-	cmake pkg-config tmux bash-completion groff-base python3 libcli11-dev libfmt-dev nlohmann-json3-dev libboost-test-dev cpuid
+	cmake pkg-config tmux gnuplot-nox bash-completion groff-base python3 libcli11-dev libfmt-dev nlohmann-json3-dev libboost-test-dev cpuid
 )
 
 for series in $series_list; do

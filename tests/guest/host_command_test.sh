@@ -90,7 +90,7 @@ first_time=$(sed -n 2p "$work/boot.csv" | cut -d, -f1)
 
 # plot: SVG whose series add up to the total; errors for bad input.
 expect 0 "VM boot: " "" plot "$work/boot.csv" -o "$work/boot.svg"
-sum=$(grep -o '>[^<>]*: [0-9,]* exits<' "$work/boot.svg" | sed 's/.*: \([0-9,]*\) exits</\1/; s/,//g' | paste -sd+ | bc)
+sum=$(grep -o '>[^<>]*: [0-9,]* exits<' "$work/boot.svg" | sed 's/.*: \([0-9,]*\) exits</\1/; s/,//g' | awk '{ s += $1 } END { print s }')
 title=$(grep -o ': [0-9,]* VM exits, ' "$work/boot.svg" | head -n1 | tr -dc 0-9)
 [ -n "$sum" ] && [ "$sum" = "$title" ] && [ "$title" = "$last_total" ] &&
 	echo "ok - the SVG's series add up to its title's total and the recording's ($sum)" ||

@@ -12,7 +12,7 @@ set -euo pipefail
 out=$top/build/package/debian13-build
 root=$deb13_cache/debian13-package-root
 build_deps=(build-essential fakeroot lintian debhelper cmake bash-completion groff-base tmux
-	    libboost-test-dev libcli11-dev libfmt-dev nlohmann-json3-dev)
+	    libboost-test-dev libcli11-dev libfmt-dev nlohmann-json3-dev gnuplot-nox)
 
 rm -rf "$out"
 mkdir -p "$out"
