@@ -8,14 +8,37 @@
 namespace kvm_exitstats::cli {
 namespace {
 
-// The counters as they are, for `plot`: a recording like `host record`'s.
-std::string recording_rows(const Snapshot& snapshot, double time)
-{
-    Recording meta;
-    meta.numbering = snapshot.info.numbering;
-    meta.tsc_khz = snapshot.info.tsc_khz;
-    return recording_csv_rows(meta, {time, snapshot.total, snapshot.reasons});
-}
+// The guest's recording for `plot`, like `host record`'s: the counters at
+// the start, then growing by each window's delta, all without this tool's
+// own CPUID exits.
+class GuestRecording {
+public:
+    explicit GuestRecording(const Snapshot& first)
+    {
+        meta_.numbering = first.info.numbering;
+        meta_.tsc_khz = first.info.tsc_khz;
+        Snapshot nothing;
+        nothing.info = first.info;
+        add(subtract(nothing, first), 0);
+    }
+
+    std::string rows() const { return recording_csv_rows(meta_, sample_); }
+
+    void add(const Delta& delta, double time)
+    {
+        sample_.time = time;
+        sample_.total.exits += delta.total.exits;
+        sample_.total.cycles += delta.total.cycles;
+        for (const auto& [reason, counts] : delta.reasons) {
+            sample_.reasons[reason].exits += counts.exits;
+            sample_.reasons[reason].cycles += counts.cycles;
+        }
+    }
+
+private:
+    Recording meta_;
+    RecordedSample sample_;
+};
 
 }  // namespace
 
@@ -36,8 +59,9 @@ int watch_command(const Options& options, Environment& env)
         Snapshot previous = reader.snapshot();
         double previous_time = env.now_seconds();
         const double start = previous_time;
+        GuestRecording recording(previous);
         if (options.csv)
-            env.out << recording_csv_header() << recording_rows(previous, 0) << std::flush;
+            env.out << recording_csv_header() << recording.rows() << std::flush;
         LiveScreen screen(env.out, live);
         for (unsigned n = 0; options.count == 0 || n < options.count; ++n) {
             env.sleep_seconds(options.interval);
@@ -45,18 +69,20 @@ int watch_command(const Options& options, Environment& env)
                 break;
             Snapshot current = reader.snapshot();
             const double now = env.now_seconds();
-            const Report report =
-                make_report(subtract(previous, current), now - previous_time);
-            if (live)
+            const Delta delta = subtract(previous, current);
+            const Report report = make_report(delta, now - previous_time);
+            if (live) {
                 env.out << redraw_screen << format_table(report, {options.show_zero_rows})
                         << "\n(refreshing every " << options.interval << " s; Ctrl-C quits)"
                         << std::flush;
-            else if (options.csv)
-                env.out << recording_rows(current, now - start) << std::flush;
-            else if (options.json)
+            } else if (options.csv) {
+                recording.add(delta, now - start);
+                env.out << recording.rows() << std::flush;
+            } else if (options.json) {
                 env.out << format_json_line(report) << std::flush;
-            else
+            } else {
                 env.out << format_rate_line(report, options.top) << std::flush;
+            }
             previous = std::move(current);
             previous_time = now;
         }

@@ -102,4 +102,12 @@ printf '%s\n' time_s,vm,numbering,tsc_khz,reason,name,exits,cycles 0.000,x,svm,1
 	'0.000,x,svm,1,total,all reasons,5,5' 0.100,x,svm,1,123,io,4,5 '0.100,x,svm,1,total,all reasons,4,5' >"$work/bad.csv"
 expect 1 "line 5: the counts go down at 0.1 s" "" plot "$work/bad.csv" -o "$work/bad.svg"
 run_path=/nonexistent expect 13 "apt install gnuplot-nox" "" plot "$work/boot.csv" -o "$work/x.svg"
+# The guest's `watch --csv` is a recording too.
+KES_MODEL='numbering=svm exits=hlt:7:70 tick-exits=npf:10:100,io:5:50' "$binary" watch --csv --count 4 >"$work/guest.csv"
+expect 0 "Recorded in the guest: 67 VM exits" "" plot "$work/guest.csv" -o "$work/guest.svg"
+guest_total=$(grep ',total,' "$work/guest.csv" | tail -n1 | cut -d, -f7)
+guest_sum=$(grep -o '>[^<>]*: [0-9,]* exits<' "$work/guest.svg" | sed 's/.*: \([0-9,]*\) exits</\1/; s/,//g' | awk '{ s += $1 } END { print s }')
+[ "$guest_sum" = "$guest_total" ] && [ "$(grep -c ',total,' "$work/guest.csv")" = 5 ] &&
+	echo "ok - watch --csv in a guest: 5 samples, plotted, the series add up ($guest_sum)" ||
+	{ echo "not ok - watch --csv: total $guest_total, series $guest_sum"; cat "$work/guest.csv"; failed=1; }
 exit $failed
