@@ -42,9 +42,6 @@ int plot_command(const Options& options, Environment& env);
 // Runs a host command; a HostError or a file it cannot read ends it with
 // its message and exit code.
 int with_host_errors(Environment& env, const std::function<int()>& command);
-// Writes text to a file atomically (a temporary file renamed over it), so
-// that a reader such as node_exporter never sees half of it.
-bool write_file_atomically(const std::string& path, const std::string& text, Environment& env);
 
 // Checks that the interface is there; prints why not and returns the exit
 // code if it is not, exit_ok if it is.

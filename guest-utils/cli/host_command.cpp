@@ -48,6 +48,10 @@ int with_host_errors(Environment& env, const std::function<int()>& command)
     }
 }
 
+namespace {
+
+// A temporary file renamed over the file, so that a reader such as
+// node_exporter never sees half of it.
 bool write_file_atomically(const std::string& path, const std::string& text, Environment& env)
 {
     const std::string temporary = path + ".tmp";
@@ -69,8 +73,6 @@ bool write_file_atomically(const std::string& path, const std::string& text, Env
     }
     return true;
 }
-
-namespace {
 
 int show(const std::string& text, const Options& options, Environment& env)
 {
