@@ -138,6 +138,12 @@ window_io = io_exits(window[0]) if window else -1
 check(load_io > window_io >= 0,
       f"host --json: the guest doing port reads has more I/O exits ({load_io}) than the other ({window_io})")
 prometheus = block("host-prometheus") or ""
+cost = [line for line in lines if line.startswith("KES-HOST-COST ")]
+seconds = [float(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m ([\d.]+)s", cost[0])] if cost else []
+if len(seconds) == 2:
+    vms = re.search(r"vms=(\d+)", cost[0]).group(1)
+    print(f"# host watch in the emulated host: {(seconds[0] + seconds[1]) / 40 * 1000:.1f} ms of CPU "
+          f"(user {seconds[0]:.2f} s, system {seconds[1]:.2f} s) per refresh with {vms} VMs, under QEMU's TCG")
 check(re.search(r'^kvm_exitstats_vm_all_exits_total\{vm="guest-load",pid="\d+",kvm_dir="\d+-\d+"\} \d+$',
                 prometheus, re.M) is not None,
       "host --prometheus: counters with a vm label per guest")

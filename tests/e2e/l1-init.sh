@@ -255,6 +255,10 @@ host_view_of_pair() {
 	block host-list /tmp/host-list.json
 	kvm-exitstats host --prometheus >/tmp/host.prom 2>&1
 	block host-prometheus /tmp/host.prom
+	# What a refresh costs here, with these VMs (a figure, not a check).
+	vms=$(ls -d /sys/kernel/debug/kvm/*-*/exitstats | wc -l)
+	time kvm-exitstats host watch --interval 0.05 --count 40 >/dev/null 2>/tmp/cost.out
+	echo "KES-HOST-COST vms=$vms refreshes=40 $(grep -v '^real' /tmp/cost.out | tr '\n\t' '  ')"
 }
 
 # agree_attempt: the host reads the "agree" guest's file between the
