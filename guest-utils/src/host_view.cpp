@@ -34,12 +34,14 @@ HostView make_host_view(const std::vector<VmSample>& before, const std::vector<V
 {
     HostView view;
     view.window_seconds = window_seconds;
+    std::map<std::string, const VmSample*> earlier;
+    for (const VmSample& sample : before)
+        earlier.emplace(sample.id.dir, &sample);
     for (const VmSample& now : after) {
         VmRow row{now, std::nullopt, {}};
-        const auto then = std::find_if(before.begin(), before.end(), [&](const VmSample& s) {
-            return s.id.dir == now.id.dir;
-        });
-        if (then != before.end()) {
+        const auto found = earlier.find(now.id.dir);
+        if (found != earlier.end()) {
+            const VmSample* then = found->second;
             row.window = minus(now.file.total, then->file.total);
             for (const auto& [reason, counts] : now.file.reasons) {
                 const auto old = then->file.reasons.find(reason);
