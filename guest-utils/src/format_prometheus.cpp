@@ -5,39 +5,31 @@
 
 namespace kvm_exitstats {
 using text::label_value;
-
-namespace {
-
-void family(std::string& out, const char* name, const char* type, const char* help)
-{
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-}
-
-}  // namespace
+using text::prometheus_family;
 
 std::string format_prometheus(const Report& r)
 {
     const std::string numbering(numbering_name(r.info.numbering));
     std::string out;
-    family(out, "kvm_exitstats_exits_total", "counter",
-           "VM exits the host counted, by exit reason.");
+    prometheus_family(out, "kvm_exitstats_exits_total", "counter",
+                      "VM exits the host counted, by exit reason.");
     for (const ReasonRow& row : r.rows)
         out += fmt::format("kvm_exitstats_exits_total{{numbering=\"{}\",reason=\"{}\",code=\"{}\"}} {}\n",
                            numbering, label_value(row.name), row.reason, row.counts.exits);
-    family(out, "kvm_exitstats_cycles_total", "counter",
-           "Host TSC cycles spent handling VM exits, by exit reason.");
+    prometheus_family(out, "kvm_exitstats_cycles_total", "counter",
+                      "Host TSC cycles spent handling VM exits, by exit reason.");
     for (const ReasonRow& row : r.rows)
         out += fmt::format("kvm_exitstats_cycles_total{{numbering=\"{}\",reason=\"{}\",code=\"{}\"}} {}\n",
                            numbering, label_value(row.name), row.reason, row.counts.cycles);
-    family(out, "kvm_exitstats_all_exits_total", "counter", "VM exits of all reasons.");
+    prometheus_family(out, "kvm_exitstats_all_exits_total", "counter", "VM exits of all reasons.");
     out += fmt::format("kvm_exitstats_all_exits_total {}\n", r.total.exits);
-    family(out, "kvm_exitstats_all_cycles_total", "counter",
-           "Host TSC cycles spent handling VM exits of all reasons.");
+    prometheus_family(out, "kvm_exitstats_all_cycles_total", "counter",
+                      "Host TSC cycles spent handling VM exits of all reasons.");
     out += fmt::format("kvm_exitstats_all_cycles_total {}\n", r.total.cycles);
-    family(out, "kvm_exitstats_tsc_hertz", "gauge", "Host TSC frequency (0 if unknown).");
+    prometheus_family(out, "kvm_exitstats_tsc_hertz", "gauge", "Host TSC frequency (0 if unknown).");
     out += fmt::format("kvm_exitstats_tsc_hertz {}\n",
                        static_cast<std::uint64_t>(r.info.tsc_khz) * 1000);
-    family(out, "kvm_exitstats_info", "gauge", "The host's exit statistics interface.");
+    prometheus_family(out, "kvm_exitstats_info", "gauge", "The host's exit statistics interface.");
     out += fmt::format("kvm_exitstats_info{{version=\"{}\",numbering=\"{}\",scope=\"{}\"}} 1\n",
                        r.info.version, numbering, r.info.scope == Scope::host ? "host" : "vm");
     return out;

@@ -19,12 +19,6 @@ std::string duration(const HostInfo& info, std::uint64_t cycles)
     return seconds ? fmt::format(" ({:.6f} s of host time)", *seconds) : std::string();
 }
 
-std::string reason_label(const HostInfo& info, const ReasonRow& row)
-{
-    return info.numbering == Numbering::svm ? fmt::format("{} ({:#x})", row.name, row.reason)
-                                            : fmt::format("{} ({})", row.name, row.reason);
-}
-
 }  // namespace
 
 std::string format_table(const Report& r, const TableOptions& options)
@@ -56,7 +50,7 @@ std::string format_table(const Report& r, const TableOptions& options)
             ++hidden;
             continue;
         }
-        out += fmt::format("{:<34} {:>14} {:>6.1f}% {:>18} {:>12}", reason_label(r.info, row),
+        out += fmt::format("{:<34} {:>14} {:>6.1f}% {:>18} {:>12}", reason_label(r.info.numbering, row.reason),
                            grouped(row.counts.exits),
                            100.0 * share_of(row.counts.exits, r.total.exits),
                            grouped(row.counts.cycles),

@@ -11,6 +11,7 @@ namespace kvm_exitstats {
 using text::csv_field;
 using text::grouped;
 using text::label_value;
+using text::prometheus_family;
 
 namespace {
 
@@ -167,40 +168,37 @@ std::string format_host_csv(const HostView& view)
 std::string format_host_prometheus(const std::vector<VmSample>& samples)
 {
     std::string out;
-    auto family = [&](const char* name, const char* type, const char* help) {
-        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-    };
     auto vm_labels = [](const VmSample& s) {
         return fmt::format("vm=\"{}\",pid=\"{}\",kvm_dir=\"{}\"", label_value(s.id.label()), s.id.pid,
                            s.id.dir);
     };
-    family("kvm_exitstats_vm_exits_total", "counter", "VM exits of the VM, by exit reason.");
+    prometheus_family(out, "kvm_exitstats_vm_exits_total", "counter", "VM exits of the VM, by exit reason.");
     for (const VmSample& s : samples)
         for (const auto& [reason, c] : s.file.reasons)
             out += fmt::format("kvm_exitstats_vm_exits_total{{{},numbering=\"{}\",reason=\"{}\",code=\"{}\"}} {}\n",
                                vm_labels(s), numbering_name(s.file.numbering),
                                label_value(reason_name(s.file.numbering, reason)), reason, c.exits);
-    family("kvm_exitstats_vm_cycles_total", "counter",
-           "Host TSC cycles spent handling the VM's exits, by exit reason.");
+    prometheus_family(out, "kvm_exitstats_vm_cycles_total", "counter",
+                      "Host TSC cycles spent handling the VM's exits, by exit reason.");
     for (const VmSample& s : samples)
         for (const auto& [reason, c] : s.file.reasons)
             out += fmt::format("kvm_exitstats_vm_cycles_total{{{},numbering=\"{}\",reason=\"{}\",code=\"{}\"}} {}\n",
                                vm_labels(s), numbering_name(s.file.numbering),
                                label_value(reason_name(s.file.numbering, reason)), reason, c.cycles);
-    family("kvm_exitstats_vm_all_exits_total", "counter", "VM exits of the VM, all reasons.");
+    prometheus_family(out, "kvm_exitstats_vm_all_exits_total", "counter", "VM exits of the VM, all reasons.");
     for (const VmSample& s : samples)
         out += fmt::format("kvm_exitstats_vm_all_exits_total{{{}}} {}\n", vm_labels(s), s.file.total.exits);
-    family("kvm_exitstats_vm_all_cycles_total", "counter",
-           "Host TSC cycles spent handling the VM's exits, all reasons.");
+    prometheus_family(out, "kvm_exitstats_vm_all_cycles_total", "counter",
+                      "Host TSC cycles spent handling the VM's exits, all reasons.");
     for (const VmSample& s : samples)
         out += fmt::format("kvm_exitstats_vm_all_cycles_total{{{}}} {}\n", vm_labels(s), s.file.total.cycles);
-    family("kvm_exitstats_vm_vcpus", "gauge", "vCPUs of the VM.");
+    prometheus_family(out, "kvm_exitstats_vm_vcpus", "gauge", "vCPUs of the VM.");
     for (const VmSample& s : samples)
         out += fmt::format("kvm_exitstats_vm_vcpus{{{}}} {}\n", vm_labels(s), s.file.vcpus);
-    family("kvm_exitstats_vms", "gauge", "VMs whose statistics were read.");
+    prometheus_family(out, "kvm_exitstats_vms", "gauge", "VMs whose statistics were read.");
     out += fmt::format("kvm_exitstats_vms {}\n", samples.size());
     if (!samples.empty()) {
-        family("kvm_exitstats_tsc_hertz", "gauge", "Host TSC frequency (0 if unknown).");
+        prometheus_family(out, "kvm_exitstats_tsc_hertz", "gauge", "Host TSC frequency (0 if unknown).");
         out += fmt::format("kvm_exitstats_tsc_hertz {}\n",
                            static_cast<std::uint64_t>(samples.front().file.tsc_khz) * 1000);
     }

@@ -103,6 +103,12 @@ std::string reason_name(Numbering numbering, std::uint32_t reason)
                                        : fmt::format("reason {:#x}", reason);
 }
 
+std::string reason_label(Numbering numbering, std::uint32_t reason)
+{
+    return numbering == Numbering::svm ? fmt::format("{} ({:#x})", reason_name(numbering, reason), reason)
+                                       : fmt::format("{} ({})", reason_name(numbering, reason), reason);
+}
+
 std::optional<std::uint32_t> parse_reason(Numbering numbering, std::string_view text)
 {
     if (auto number = parse_number(text))

@@ -160,12 +160,6 @@ private:
     bool seen_meta_ = false;
 };
 
-std::string reason_label(Numbering numbering, std::uint32_t reason)
-{
-    return numbering == Numbering::svm ? fmt::format("{} ({:#x})", reason_name(numbering, reason), reason)
-                                       : fmt::format("{} ({})", reason_name(numbering, reason), reason);
-}
-
 std::string gnuplot_string(const std::string& text)
 {
     std::string out = "\"";
@@ -188,17 +182,17 @@ std::string recording_csv_rows(const Recording& meta, const RecordedSample& samp
 {
     const std::string prefix = fmt::format("{:.3f},{},{},{}", sample.time, text::csv_field(meta.vm),
                                            numbering_name(meta.numbering), meta.tsc_khz);
+    // The total is the rows' sum, so that the file always adds up.
     std::string out;
-    for (const auto& [reason, c] : sample.reasons)
-        if (c.exits)
-            out += fmt::format("{},{},{},{},{}\n", prefix, reason,
-                               text::csv_field(reason_name(meta.numbering, reason)), c.exits, c.cycles);
     Counts total;
-    for (const auto& [reason, c] : sample.reasons)
-        if (c.exits) {
-            total.exits += c.exits;
-            total.cycles += c.cycles;
-        }
+    for (const auto& [reason, c] : sample.reasons) {
+        if (!c.exits)
+            continue;
+        out += fmt::format("{},{},{},{},{}\n", prefix, reason,
+                           text::csv_field(reason_name(meta.numbering, reason)), c.exits, c.cycles);
+        total.exits += c.exits;
+        total.cycles += c.cycles;
+    }
     return out + fmt::format("{},total,all reasons,{},{}\n", prefix, total.exits, total.cycles);
 }
 

@@ -1,5 +1,7 @@
 #include "kvm_exitstats/text_fields.hpp"
 
+#include <fmt/format.h>
+
 namespace kvm_exitstats::text {
 
 std::string grouped(std::uint64_t n)
@@ -40,6 +42,11 @@ std::string label_value(const std::string& text)
         out += c;
     }
     return out;
+}
+
+void prometheus_family(std::string& out, const char* name, const char* type, const char* help)
+{
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
 }  // namespace kvm_exitstats::text

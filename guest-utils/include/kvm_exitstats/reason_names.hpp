@@ -17,6 +17,10 @@ std::string_view numbering_description(Numbering numbering);  // "Intel VMX", "A
 // The reason's name, or "reason N" (hex on SVM) when the headers have none.
 std::string reason_name(Numbering numbering, std::uint32_t reason);
 
+// The name with its code, as tables and legends show it: "npf (0x400)" on
+// SVM, "EPT_VIOLATION (48)" on VMX.
+std::string reason_label(Numbering numbering, std::uint32_t reason);
+
 // A name (case-insensitive, as reason_name() prints it) or a number
 // (decimal or 0x-hex) to a reason.
 std::optional<std::uint32_t> parse_reason(Numbering numbering, std::string_view text);

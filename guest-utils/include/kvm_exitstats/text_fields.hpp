@@ -12,5 +12,7 @@ std::string grouped(std::uint64_t n);
 std::string csv_field(const std::string& text);
 // A Prometheus label value: backslash, double quote and newline escaped.
 std::string label_value(const std::string& text);
+// A metric family's HELP and TYPE lines, appended to out.
+void prometheus_family(std::string& out, const char* name, const char* type, const char* help);
 
 }  // namespace kvm_exitstats::text
