@@ -26,10 +26,16 @@ std::optional<VmId> wait_for_new_vm(const std::string& name, Environment& env)
     env.err << "kvm-exitstats: waiting for a new VM named \"" << name << "\""
             << (old_dirs.empty() ? "" : " (one of that name is running: --vm records it)")
             << "; Ctrl-C stops\n";
+    // Names are read from the processes only when a VM came or went.
+    std::vector<std::string> seen;
     while (!env.interrupted()) {
-        for (const VmId& vm : list_vms(env.host_paths))
-            if (vm.name == name && std::find(old_dirs.begin(), old_dirs.end(), vm.dir) == old_dirs.end())
-                return vm;
+        std::vector<std::string> dirs = list_vm_dirs(env.host_paths);
+        if (dirs != seen) {
+            for (const VmId& vm : list_vms(env.host_paths))
+                if (vm.name == name && std::find(old_dirs.begin(), old_dirs.end(), vm.dir) == old_dirs.end())
+                    return vm;
+            seen = std::move(dirs);
+        }
         env.sleep_seconds(wait_poll_seconds);
     }
     return std::nullopt;

@@ -157,18 +157,26 @@ void check_host(const HostPaths& paths, bool running_as_root)
                         fmt::format("cannot read {}: {}", paths.kvm_debugfs(), ec.message()));
 }
 
-std::vector<VmId> list_vms(const HostPaths& paths)
+std::vector<std::string> list_vm_dirs(const HostPaths& paths)
 {
-    static const std::regex vm_dir("([0-9]+)-([0-9]+)");
-    std::vector<VmId> vms;
+    static const std::regex vm_dir("[0-9]+-[0-9]+");
+    std::vector<std::string> dirs;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(paths.kvm_debugfs(), ec)) {
-        const std::string dir = entry.path().filename().string();
-        std::smatch m;
-        if (!std::regex_match(dir, m, vm_dir) || !fs::exists(entry.path() / "exitstats", ec))
-            continue;
+        std::string dir = entry.path().filename().string();
+        if (std::regex_match(dir, vm_dir) && fs::exists(entry.path() / "exitstats", ec))
+            dirs.push_back(std::move(dir));
+    }
+    std::sort(dirs.begin(), dirs.end());
+    return dirs;
+}
+
+std::vector<VmId> list_vms(const HostPaths& paths)
+{
+    std::vector<VmId> vms;
+    for (const std::string& dir : list_vm_dirs(paths)) {
         VmId vm;
-        vm.pid = std::stoi(m[1].str());
+        vm.pid = std::stoi(dir.substr(0, dir.find('-')));
         vm.dir = dir;
         vm.name = qemu_vm_name(cmdline_of(paths, vm.pid));
         vms.push_back(vm);

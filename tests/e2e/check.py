@@ -29,34 +29,37 @@ def console(prefix):
     return [line[len(prefix):] for line in lines if line.startswith(prefix)]
 
 
-def json_block(console_lines, tag):
+def between(console_lines, begin, end):
+    """The lines between the marker lines BEGIN and END, or None."""
     try:
-        start = console_lines.index(f"L2-JSON-BEGIN {tag}")
-        end = console_lines.index(f"L2-JSON-END {tag}")
-        return json.loads("\n".join(console_lines[start + 1:end]))
-    except (ValueError, json.JSONDecodeError) as error:
-        print(f"# no JSON report {tag}: {error}")
+        start = console_lines.index(begin)
+        return "\n".join(console_lines[start + 1:console_lines.index(end, start)])
+    except ValueError:
+        print(f"# no {begin} ... {end} on the console")
         return None
+
+
+def parsed_json(text, what):
+    try:
+        return json.loads(text) if text is not None else None
+    except json.JSONDecodeError as error:
+        print(f"# {what} is not JSON: {error}: {text[:200]}")
+        return None
+
+
+def json_block(console_lines, tag):
+    """A guest's JSON report (L2-JSON-BEGIN TAG)."""
+    return parsed_json(between(console_lines, f"L2-JSON-BEGIN {tag}", f"L2-JSON-END {tag}"),
+                       f"JSON report {tag}")
 
 
 def block(name):
     """A file that the emulated host put on its console (KES-BLOCK-BEGIN)."""
-    try:
-        start = lines.index(f"KES-BLOCK-BEGIN {name}")
-        end = lines.index(f"KES-BLOCK-END {name}", start)
-        return "\n".join(lines[start + 1:end])
-    except ValueError:
-        print(f"# no block {name} on the console")
-        return None
+    return between(lines, f"KES-BLOCK-BEGIN {name}", f"KES-BLOCK-END {name}")
 
 
 def json_of(name):
-    text = block(name)
-    try:
-        return json.loads(text) if text is not None else None
-    except json.JSONDecodeError as error:
-        print(f"# block {name} is not JSON: {error}: {text[:200]}")
-        return None
+    return parsed_json(block(name), f"block {name}")
 
 
 def marker(name):

@@ -158,6 +158,8 @@ BOOST_AUTO_TEST_CASE(lists_the_vms_with_their_names)
     BOOST_TEST(vms[0].dir == "100-11");
     BOOST_TEST(vms[0].name == "web1");
     BOOST_TEST(vms[1].name == "db");
+    BOOST_TEST(list_vm_dirs(host.paths) == (std::vector<std::string>{"100-11", "200-12"}),
+               boost::test_tools::per_element());
     BOOST_TEST(find_vm(vms, "db").pid == 200);
     BOOST_TEST(find_vm(vms, "100").name == "web1");
     BOOST_TEST(find_vm(vms, "200-12").name == "db");

@@ -69,6 +69,9 @@ void check_host(const HostPaths& paths, bool running_as_root);
 
 // The VMs with an exitstats file, by PID, then by directory.
 std::vector<VmId> list_vms(const HostPaths& paths);
+// Only their directories ("PID-FD"), sorted: no process is looked at, so
+// it is cheap to poll.
+std::vector<std::string> list_vm_dirs(const HostPaths& paths);
 
 // A VM by PID, PID-FD or name; throws HostError (no_such_vm) if none or,
 // for a name or PID with several VMs, if it is not one VM.
