@@ -45,5 +45,15 @@ expect "kvm-exitstats host watch --i" "--interval"
 expect "kvm-exitstats host record --w" "--wait"
 expect "kvm-exitstats plot --t" "--top"
 expect "kvm-exitstats watch --c" "--count --csv"
+# VM names and PIDs after --vm, from a modelled host.
+# shellcheck source=tests/guest/fake_host.sh
+. "$(dirname "$0")/fake_host.sh"
+_kvm_exitstats_root=$(mktemp -d "${TMPDIR:-/tmp}/kes-completion.XXXXXX")
+fake_host "$_kvm_exitstats_root"
+fake_vm "$_kvm_exitstats_root" 4242 11 web1
+fake_vm "$_kvm_exitstats_root" 4343 12 db
+expect "kvm-exitstats host --vm " "4242 4343 db web1"
+expect "kvm-exitstats host record --vm w" "web1"
+rm -rf "$_kvm_exitstats_root"
 expect "kvm-exitstats run -- bas" "$(compgen -c bas | sort -u | paste -sd' ')"
 exit $failed
