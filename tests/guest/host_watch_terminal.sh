@@ -37,17 +37,31 @@ tmux send-keys -t "$session" "PS1='$ '; echo BEFORE-WATCH" Enter
 wait_for BEFORE-WATCH
 tmux send-keys -t "$session" "KES_MODEL='host-root=$host' $binary host watch; echo EXIT=\$?" Enter
 wait_for "refreshing every 1 s"
-# One whole frame (a capture can fall between the clearing and the drawing).
-for _ in $(seq 100); do
+# Whole frames only ("refreshing" ends one; a capture can fall between the
+# clearing and the drawing). Each must list the VMs by host cycles per second,
+# most first. The busy VM must lead once the writer has moved both VMs within
+# one window: on a loaded machine it can stall past a window, leaving only one.
+judged=no
+for _ in $(seq 150); do
 	frame=$(screen)
-	grep -q "TOP REASONS" <<<"$frame" && grep -q quiet-vm <<<"$frame" && break
+	if grep -q "refreshing every" <<<"$frame"; then
+		rates=$(awk '$2 ~ /-vm$/ { gsub(",", "", $7); print $2, $7 }' <<<"$frame")
+		[ "$(wc -l <<<"$rates")" -eq 2 ] || { echo "a frame without both VMs:"; echo "$frame"; exit 1; }
+		sort -s -k2,2nr <<<"$rates" | cmp -s - <(echo "$rates") ||
+			{ echo "the VMs are not in order of cycles per second:"; echo "$frame"; exit 1; }
+		if ! grep -q ' 0$' <<<"$rates"; then
+			judged=yes
+			break
+		fi
+	fi
 	sleep 0.1
 done
+[ $judged = yes ] || { echo "no frame in 15 s in which both VMs' counters moved:"; screen; exit 1; }
 not_on_screen BEFORE-WATCH        # the live view has the screen to itself
 first_vm=$(grep -m1 -o 'busy-vm\|quiet-vm' <<<"$frame" || true)
 [ "$first_vm" = busy-vm ] || { echo "the busiest VM is not first:"; echo "$frame"; exit 1; }
 tmux send-keys -t "$session" C-c
 wait_for "EXIT=0"
-screen | grep -q BEFORE-WATCH     # the terminal's content is back
+wait_for BEFORE-WATCH     # the terminal's content is back
 not_on_screen "refreshing every"
 echo "host watch redrew in place, busiest VM first, and Ctrl-C restored the terminal"

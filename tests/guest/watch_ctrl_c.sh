@@ -19,10 +19,10 @@ tmux send-keys -t "$session" \
 	"KES_MODEL='numbering=svm tick-exits=npf:10:100' $binary watch; echo EXIT=\$?" Enter
 wait_for "refreshing every 1 s"
 
-screen | grep -q "npf (0x400)"
+wait_for "npf (0x400)"
 not_on_screen BEFORE-WATCH        # the live view has the screen to itself
 tmux send-keys -t "$session" C-c
 wait_for "EXIT=0"
-screen | grep -q BEFORE-WATCH     # the terminal's content is back
+wait_for BEFORE-WATCH     # the terminal's content is back
 not_on_screen "refreshing every"
 echo "watch redrew in place and Ctrl-C restored the terminal"
