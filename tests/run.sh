@@ -11,20 +11,27 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
 failed=0
 failed_names=()
+failed_logs=()
+
+# Each suite's output is kept, so that the end of the run can repeat how the
+# failed ones ended (a CI log shown in part still shows why).
+logs=$(mktemp -d "${TMPDIR:-/tmp}/kes-run.XXXXXX")
+trap 'rm -rf "$logs"' EXIT
 
 suite() {
-	local name=$1 start rc
+	local name=$1 start rc log=$logs/$((passed + failed + 1)).log
 	shift
 	echo "=== $name"
 	start=$(date +%s)
-	"$@"
-	rc=$?
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
 	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "=== $name: PASS ($(($(date +%s) - start)) s)"
 	else
 		failed=$((failed + 1))
 		failed_names+=("$name")
+		failed_logs+=("$log")
 		echo "=== $name: FAIL ($(($(date +%s) - start)) s)"
 	fi
 }
@@ -54,6 +61,10 @@ suite "the KVM selftest comparison catches injected faults" "$top/tests/kvm-self
 suite "7.3 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 7.3
 suite "6.1 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 6.1
 
+for i in "${!failed_names[@]}"; do
+	echo "=== how '${failed_names[$i]}' ended:"
+	tail -n 30 "${failed_logs[$i]}" | sed 's/^/# /'
+done
 [ $failed -eq 0 ] || echo "failed: ${failed_names[*]}"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
