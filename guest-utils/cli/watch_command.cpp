@@ -27,12 +27,9 @@ public:
     void add(const Delta& delta, double time)
     {
         sample_.time = time;
-        sample_.total.exits += delta.total.exits;
-        sample_.total.cycles += delta.total.cycles;
-        for (const auto& [reason, counts] : delta.reasons) {
-            sample_.reasons[reason].exits += counts.exits;
-            sample_.reasons[reason].cycles += counts.cycles;
-        }
+        sample_.total += delta.total;
+        for (const auto& [reason, counts] : delta.reasons)
+            sample_.reasons[reason] += counts;
     }
 
 private:

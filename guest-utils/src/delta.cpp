@@ -44,10 +44,7 @@ Delta subtract(const Snapshot& before, const Snapshot& after)
         c.exits = minus(c.exits, own);
         d.own_exits = own;
     }
-    for (const auto& [reason, counts] : d.reasons) {
-        d.total.exits += counts.exits;
-        d.total.cycles += counts.cycles;
-    }
+    d.total = sum_of(d.reasons);
     return d;
 }
 

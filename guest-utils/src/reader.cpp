@@ -112,8 +112,7 @@ Snapshot ExitStatsReader::snapshot()
         const CpuidRegs cycles = query(leaf::reason_cycles, r);
         const Counts counts{join(exits.ebx, exits.eax), join(cycles.ebx, cycles.ecx)};
         s.reasons[r] = counts;
-        s.total.exits += counts.exits;
-        s.total.cycles += counts.cycles;
+        s.total += counts;
     }
     return s;
 }

@@ -105,12 +105,7 @@ private:
     {
         if (!has_total)
             fail(fmt::format("the sample at {} s has no total row", sample.time));
-        Counts sum;
-        for (const auto& [reason, c] : sample.reasons) {
-            sum.exits += c.exits;
-            sum.cycles += c.cycles;
-        }
-        if (sum.exits != sample.total.exits || sum.cycles != sample.total.cycles)
+        if (sum_of(sample.reasons) != sample.total)
             fail(fmt::format("the reasons at {} s do not add up to its total", sample.time));
         if (!r.samples.empty()) {
             const RecordedSample& before = r.samples.back();
@@ -190,8 +185,7 @@ std::string recording_csv_rows(const Recording& meta, const RecordedSample& samp
             continue;
         out += fmt::format("{},{},{},{},{}\n", prefix, reason,
                            text::csv_field(reason_name(meta.numbering, reason)), c.exits, c.cycles);
-        total.exits += c.exits;
-        total.cycles += c.cycles;
+        total += c;
     }
     return out + fmt::format("{},total,all reasons,{},{}\n", prefix, total.exits, total.cycles);
 }

@@ -72,12 +72,8 @@ public:
             fail("the file is empty");
         if (file.statistics_on && !have_total)
             fail("no \"total\" line");
-        Counts sum;
-        for (const auto& [reason, c] : file.reasons) {
-            sum.exits += c.exits;
-            sum.cycles += c.cycles;
-        }
-        if (file.statistics_on && (sum.exits != file.total.exits || sum.cycles != file.total.cycles))
+        const Counts sum = sum_of(file.reasons);
+        if (file.statistics_on && sum != file.total)
             fail(fmt::format("the reasons add up to {} exits and {} cycles, the total says {} and {}",
                              sum.exits, sum.cycles, file.total.exits, file.total.cycles));
         return file;

@@ -31,7 +31,25 @@ struct HostInfo {
 struct Counts {
     std::uint64_t exits = 0;
     std::uint64_t cycles = 0;
+
+    Counts& operator+=(const Counts& other)
+    {
+        exits += other.exits;
+        cycles += other.cycles;
+        return *this;
+    }
+    bool operator==(const Counts& other) const { return exits == other.exits && cycles == other.cycles; }
+    bool operator!=(const Counts& other) const { return !(*this == other); }
 };
+
+// The sum over reasons, which a total must equal.
+inline Counts sum_of(const std::map<std::uint32_t, Counts>& reasons)
+{
+    Counts sum;
+    for (const auto& [reason, counts] : reasons)
+        sum += counts;
+    return sum;
+}
 
 // A defined reason that KVM does not handle reads like one without exits.
 struct ReasonReading {
