@@ -88,9 +88,14 @@ first_time=$(sed -n 2p "$work/boot.csv" | cut -d, -f1)
 	echo "ok - the recording starts at 0.000 s and ends with $last_total exits" ||
 	{ echo "not ok - recording: first time $first_time, last total $last_total"; failed=1; }
 
+# series_sum SVG: the exits of the picture's series, as its key gives them.
+series_sum() {
+	grep -o '>[^<>]*: [0-9,]* exits<' "$1" | sed 's/.*: \([0-9,]*\) exits</\1/; s/,//g' | awk '{ s += $1 } END { print s }'
+}
+
 # plot: SVG whose series add up to the total; errors for bad input.
 expect 0 "VM boot: " "" plot "$work/boot.csv" -o "$work/boot.svg"
-sum=$(grep -o '>[^<>]*: [0-9,]* exits<' "$work/boot.svg" | sed 's/.*: \([0-9,]*\) exits</\1/; s/,//g' | awk '{ s += $1 } END { print s }')
+sum=$(series_sum "$work/boot.svg")
 title=$(grep -o ': [0-9,]* VM exits, ' "$work/boot.svg" | head -n1 | tr -dc 0-9)
 [ -n "$sum" ] && [ "$sum" = "$title" ] && [ "$title" = "$last_total" ] &&
 	echo "ok - the SVG's series add up to its title's total and the recording's ($sum)" ||
@@ -106,7 +111,7 @@ run_path=/nonexistent expect 13 "apt install gnuplot-nox" "" plot "$work/boot.cs
 KES_MODEL='numbering=svm exits=hlt:7:70 tick-exits=npf:10:100,io:5:50' "$binary" watch --csv --count 4 >"$work/guest.csv"
 expect 0 "Recorded in the guest: 67 VM exits" "" plot "$work/guest.csv" -o "$work/guest.svg"
 guest_total=$(grep ',total,' "$work/guest.csv" | tail -n1 | cut -d, -f7)
-guest_sum=$(grep -o '>[^<>]*: [0-9,]* exits<' "$work/guest.svg" | sed 's/.*: \([0-9,]*\) exits</\1/; s/,//g' | awk '{ s += $1 } END { print s }')
+guest_sum=$(series_sum "$work/guest.svg")
 [ "$guest_sum" = "$guest_total" ] && [ "$(grep -c ',total,' "$work/guest.csv")" = 5 ] &&
 	echo "ok - watch --csv in a guest: 5 samples, plotted, the series add up ($guest_sum)" ||
 	{ echo "not ok - watch --csv: total $guest_total, series $guest_sum"; cat "$work/guest.csv"; failed=1; }
