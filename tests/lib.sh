@@ -11,6 +11,11 @@ fail() {
 	exit 1
 }
 
+# A command that stops a script under set -e says which one and where, also
+# in functions and subshells: a CI log then shows why a suite stopped.
+set -E
+trap 'echo "FAIL: ${BASH_SOURCE[0]}:$LINENO: \"$BASH_COMMAND\" exited with status $?" >&2' ERR
+
 passed=0
 failed=0
 
@@ -27,8 +32,9 @@ check() {
 	fi
 }
 
-# The closing line; the exit status tells whether every check passed.
+# The closing line; ends the script, its exit status telling whether every
+# check passed.
 finish() {
 	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	exit $((failed > 0))
 }

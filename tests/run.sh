@@ -38,6 +38,7 @@ suite() {
 
 [ "$(id -u)" -eq 0 ] || { echo "tests/run.sh must run as root" >&2; exit 2; }
 
+suite "the test scripts' library" "$top/tests/lib-test.sh"
 suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
 suite "guest command as a static binary" "$top/tests/guest/static-build.sh"
 suite "Debian packages build, lintian-clean" "$top/tests/package/build-packages.sh"

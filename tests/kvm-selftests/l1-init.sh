@@ -7,8 +7,10 @@
 #   kes.resume=PASS:N         start there (after the emulated host died)
 #   kes.inject=FAULT[:TEST],...  faults for tests/kvm-selftests/inject-test.sh:
 #                             boot-panic (before loading the modules), or in
-#                             TEST panic, warn (a WARNING line in the kernel
-#                             log) or fail (the test is not run; it fails)
+#                             TEST panic, reset (the machine resets with no
+#                             word in the log, as QEMU's TCG sometimes does),
+#                             warn (a WARNING line in the kernel log) or fail
+#                             (the test is not run; it fails)
 # Prints KES-START and KES-RESULT lines that tests/kvm-selftests/run.sh reads.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -57,6 +59,7 @@ run_test() {
 	mkdir /tmp/run
 	cd /tmp/run || return
 	injected panic "$2" && echo c >/proc/sysrq-trigger
+	injected reset "$2" && echo b >/proc/sysrq-trigger
 	program=/st/$3
 	injected fail "$2" && program=/bin/false
 	start=$(cut -d' ' -f1 /proc/uptime)
