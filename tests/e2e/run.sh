@@ -202,7 +202,7 @@ while :; do
 	else
 		log "the emulated host ended after $elapsed s without finishing (a QEMU TCG reset that Debian's own modules show too); trying again ($((attempt + 1)) of $host_attempts)"
 	fi
-	tr -d '\r' <"$serial" | grep -v '^$' | tail -n 25 | sed "s/^/# attempt $attempt: /"
+	tr -d '\r' <"$serial" | awk 'NF' | tail -n 25 | sed "s/^/# attempt $attempt: /"
 	attempt=$((attempt + 1))
 done
 # The console as a user sees it, without the markers and the JSON reports.
@@ -211,7 +211,7 @@ tr -d '\r' <"$serial" | sed -n '/KES-BEGIN/,/KES-END/p' | sed '/L2-JSON-BEGIN/,/
 	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' >"$work/shown" || true
 if [ "$mode" = boots ] && ! grep -q KES-END "$serial"; then
 	tr -d "\r" <"$serial" | grep "^KES-BOOT\|^# " || true
-	done_boots=$(tr -d "\r" <"$serial" | grep "^KES-BOOT" | cut -d' ' -f2 | sort -un | wc -l)
+	done_boots=$(tr -d "\r" <"$serial" | awk '/^KES-BOOT/ { print $2 }' | sort -un | wc -l)
 	log "the emulated host stopped (hung or reset) during guest boot $((done_boots + 1)) of $boots on $([ "$stock" = yes ] && echo "Debian's" || echo "the product's") modules ($elapsed s)"
 	exit 1
 fi
