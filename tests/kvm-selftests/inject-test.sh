@@ -20,7 +20,7 @@ series=${1:-6.12}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-log "the selftest comparison on $series with injected faults (about 90 s)"
+log "the selftest comparison on $series with injected faults (2 to 3 minutes)"
 rc=0
 KES_INJECT="vm:boot-panic vm:warn:cpuid_test vm:reset:steal_time host:panic:platform_info_test host:fail:set_sregs_test" \
 	"$here/run.sh" "$series" --only 'cpuid_test|platform_info_test|set_sregs_test|steal_time' \
