@@ -8,8 +8,9 @@ usage: compare.py [--list-regressions] LOG... [--retry LOG...]
   --list-regressions
                print only the names of the tests that regressed
 A test regresses when it passes on stock and not under exitstats=vm or host,
-or when the kernel logs WARNING/BUG/Oops during it with ours and not with
-stock. A result that changes on the retry is reported, and only a retry that
+when the emulated host of ours dies or hangs during it and stock's does not
+(whatever the test's result on stock), or when the kernel logs
+WARNING/BUG/Oops during it with ours and not with stock. A result that changes on the retry is reported, and only a retry that
 regresses again counts; a kernel log with ours counts even if the retry has
 none. The last line: "N passed, N failed".
 """
@@ -19,6 +20,7 @@ import sys
 STOCK = "stock"
 OURS = ("vm", "host")
 RESULTS = ("pass", "skip", "fail", "timeout", "crash", "hang")
+HOST_LOST = ("crash", "hang")
 
 
 class Run:
@@ -52,6 +54,12 @@ class Run:
     def names(self):
         return sorted({name for (_, name) in self.results})
 
+    def worse_than_stock(self, scope, name):
+        stock, ours = self.result(STOCK, name), self.result(scope, name)
+        if ours in HOST_LOST:
+            return stock not in HOST_LOST
+        return stock == "pass" and ours != "pass"
+
     def new_kernel_log(self, scope, name):
         return self.kernel_log[(scope, name)] if not self.kernel_log[(STOCK, name)] else []
 
@@ -60,7 +68,7 @@ class Run:
         found = {}
         for scope in OURS:
             lines = []
-            if self.result(STOCK, name) == "pass" and self.result(scope, name) != "pass":
+            if self.worse_than_stock(scope, name):
                 lines.append(f"{self.result(scope, name)} under exitstats={scope}")
                 lines += [f"  {text}" for text in self.output[(scope, name)]]
             if self.new_kernel_log(scope, name):

@@ -54,6 +54,18 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(status, 0)
         self.assertEqual(lines[-1], "2 passed, 0 failed")
 
+    def test_host_lost_with_ours_is_a_regression_even_where_stock_fails(self):
+        for lost in ("crash", "hang"):
+            status, lines = self.compare(*self.passes(stock_result="fail", vm_result=lost))
+            self.assertEqual(status, 1, lost)
+            self.assertEqual(lines[-1], "1 passed, 1 failed", lost)
+            self.assertIn(f"    {lost} under exitstats=vm", lines)
+
+    def test_host_lost_on_stock_too_is_not(self):
+        status, lines = self.compare(*self.passes(stock_result="hang", vm_result="crash", host_result="fail"))
+        self.assertEqual(status, 0)
+        self.assertEqual(lines[-1], "2 passed, 0 failed")
+
     def test_kernel_log_with_ours_only_is_a_regression(self):
         warning = "KES-DMESG vm b_test: [ 1.0] WARNING: CPU: 0 PID: 1 at arch/x86/kvm/x86.c:1"
         status, lines = self.compare(*self.passes(extra_vm=(warning,)))

@@ -56,8 +56,11 @@ check "a failure with ours where stock passes is a regression, on the booted-aga
 	[ "$(row set_sregs_test)" = "set_sregs_test pass pass fail REGRESSION" ]
 check "the regressions were run again (each fault comes back: they stay counted)" \
 	has "running them again"
+# Stock's result is not the point here: steal_time itself races (its worker
+# thread may end before pthread_getaffinity_np asks for its affinity, ESRCH),
+# and a host lost with ours is a regression whatever stock's result.
 check "a reset during a test, with nothing in the log, is reported as its crash" \
-	[ "$(row steal_time)" = "steal_time pass crash pass REGRESSION" ]
+	[ "$(row steal_time | cut -d' ' -f3,5)" = "crash REGRESSION" ]
 check "the vm host was booted again after the reset" \
 	has "vm: the emulated host died during steal_time; resuming after it"
 check "the test without a fault matches stock (the vm host ran it after the reset)" \
