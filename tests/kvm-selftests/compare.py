@@ -10,9 +10,10 @@ usage: compare.py [--list-regressions] LOG... [--retry LOG...]
 A test regresses when it passes on stock and not under exitstats=vm or host,
 when the emulated host of ours dies or hangs during it and stock's does not
 (whatever the test's result on stock), or when the kernel logs
-WARNING/BUG/Oops during it with ours and not with stock. A result that changes on the retry is reported, and only a retry that
-regresses again counts; a kernel log with ours counts even if the retry has
-none. The last line: "N passed, N failed".
+WARNING/BUG/Oops during it with ours and not with stock. A result that
+changes on the retry is reported, and only a retry that regresses again
+counts; a kernel log with ours counts even if the retry has none. The last
+line: "N passed, N failed".
 """
 import collections
 import sys
