@@ -98,9 +98,16 @@ def summary(run, label, scope):
 
 
 def main():
+    if not sys.argv[1:] or sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if sys.argv[1:] else 2
     list_only, first_logs, retry_logs = split_arguments(sys.argv[1:])
-    first = Run(first_logs)
-    retry = Run(retry_logs) if retry_logs else None
+    try:
+        first = Run(first_logs)
+        retry = Run(retry_logs) if retry_logs else None
+    except OSError as error:
+        print(f"compare.py: cannot read a log: {error}", file=sys.stderr)
+        return 2
     if list_only:
         for name in first.names():
             if first.problems(name):

@@ -78,6 +78,10 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertEqual(lines[-1], "1 passed, 1 failed")
 
+    def test_a_missing_log_is_an_error_not_a_traceback(self):
+        status, lines = self.compare(os.path.join(self.directory.name, "absent"))
+        self.assertEqual((status, lines), (2, []))
+
     def test_list_regressions_names_them(self):
         status, lines = self.compare("--list-regressions", *self.passes(vm_result="fail"))
         self.assertEqual((status, lines), (0, ["a_test"]))
