@@ -15,12 +15,10 @@ args=$(echo "$line" | cut -d'|' -f3- | sed 's/^ *//; s/ *$//')
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-set +e
-# shellcheck disable=SC2086 # the arguments are words of the case line
 mkdir "$work/cwd"
-(cd "$work/cwd" && KES_MODEL="$model" "$binary" $args >"$work/stdout" 2>"$work/stderr")
-status=$?
-set -e
+status=0
+# shellcheck disable=SC2086 # the arguments are words of the case line
+(cd "$work/cwd" && KES_MODEL="$model" "$binary" $args >"$work/stdout" 2>"$work/stderr") || status=$?
 {
 	echo "--- stdout"
 	cat "$work/stdout"
