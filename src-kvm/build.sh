@@ -30,10 +30,13 @@ usage() {
 	cat <<EOF
 usage: $0 KVER OUTDIR
        $0 --check KVER
+       $0 --prune
 
 Builds kvm.ko, kvm-intel.ko and kvm-amd.ko with VM-exit statistics for the
 kernel release KVER (for example $(uname -r)) into OUTDIR. With --check,
 only tells whether the headers and the matching kernel source are there.
+The KVM sources of each Debian linux-source version built from are kept
+while a kernel of that version is installed; --prune removes the others.
 
 Environment:
   KVM_EXITSTATS_KERNEL_SOURCE  kernel source directory or tarball to use
@@ -44,8 +47,62 @@ Environment:
 EOF
 }
 
+makefile_version() {
+	sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' "$1/Makefile" |
+		paste -sd.
+}
+
+# The Debian version of installed kernel KVER: from its headers, or from
+# the package of its image.
+installed_kernel_debian() {
+	local h=/lib/modules/$1/build/include/generated v
+	v=$(sed -n 's/.*Debian \([^ ]*\) .*/\1/p' "$h/utsversion.h" "$h/compile.h" 2>/dev/null | head -n1 || true)
+	if [ -z "$v" ] && [ -e "/boot/vmlinuz-$1" ]; then
+		v=$(dpkg-query -S "/boot/vmlinuz-$1" 2>/dev/null | head -n1 | cut -d: -f1 |
+			xargs -r dpkg-query -W -f '${Version}' 2>/dev/null || true)
+	fi
+	echo "$v"
+}
+
+# Removes the kept sources of versions that no installed kernel (its
+# headers or its image) has any more.
+prune_kept_sources() {
+	local dir k versions=" " upstreams=" " v
+	for k in /lib/modules/*; do
+		k=${k##*/}
+		[ -e "/lib/modules/$k/build/Makefile" ] || [ -e "/boot/vmlinuz-$k" ] || continue
+		v=$(installed_kernel_debian "$k")
+		[ -n "$v" ] && versions="$versions$v "
+		upstreams="$upstreams$(echo "$k" | grep -o '^[0-9]*\.[0-9]*\.[0-9]*') ${v%%-*} "
+	done
+	[ -d "$cache" ] || return 0
+	exec 9>"$cache/.lock"
+	flock 9
+	for dir in "$cache"/kept/*/*; do
+		[ -d "$dir" ] || continue
+		case $versions in
+		*" ${dir##*/} "*) ;;
+		*) rm -rf "$dir" && say "removed the kept sources of linux-source-$(basename "$(dirname "$dir")") ${dir##*/}: no kernel of that version is installed" ;;
+		esac
+	done
+	rmdir "$cache"/kept/* 2>/dev/null || true
+	# What kvm-exitstats 0.2.0 extracted, by the Linux version it holds.
+	for dir in "$cache"/linux-source-*.tar.*-*; do
+		[ -f "$dir/Makefile" ] || continue
+		case $upstreams in
+		*" $(makefile_version "$dir") "*) ;;
+		*) rm -rf "$dir" ;;
+		esac
+	done
+	flock -u 9
+}
+
+cache=${KVM_EXITSTATS_CACHE:-/var/cache/kvm-exitstats}
 check_only=""
-if [ "${1:-}" = "--check" ] && [ $# -eq 2 ]; then
+if [ "${1:-}" = "--prune" ] && [ $# -eq 1 ]; then
+	prune_kept_sources
+	exit 0
+elif [ "${1:-}" = "--check" ] && [ $# -eq 2 ]; then
 	# Only say whether a build for KVER can work, quickly: no extraction.
 	check_only=1
 	set -- "$2" ""
@@ -58,7 +115,6 @@ fi
 kver=$1
 outdir=$2
 headers=/lib/modules/$kver/build
-cache=${KVM_EXITSTATS_CACHE:-/var/cache/kvm-exitstats}
 jobs=${KVM_EXITSTATS_JOBS:-$(nproc)}
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$here/../dkms.conf")
 [ -n "$version" ] || die "no PACKAGE_VERSION in $here/../dkms.conf"
@@ -92,11 +148,6 @@ is_full_tree() {
 	[ -f "$1/arch/x86/kvm/x86.c" ] && [ -f "$1/virt/kvm/kvm_main.c" ]
 }
 
-makefile_version() {
-	sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' "$1/Makefile" |
-		paste -sd.
-}
-
 find_tarball() {
 	local t
 	for t in /usr/src/linux-source-"$series".tar.* \
@@ -106,9 +157,28 @@ find_tarball() {
 	return 1
 }
 
-# Where a tarball's extraction is cached: one directory per tarball content.
+tarball_debian_version() {
+	dpkg-query -S "$1" 2>/dev/null | head -n1 | cut -d: -f1 |
+		xargs -r dpkg-query -W -f '${Version}' 2>/dev/null || true
+}
+
+# The KVM sources of a Debian package's tarball are kept per package version
+# in kept/SERIES/VERSION, for as long as a kernel of that version is
+# installed (--prune removes the others), so that a kernel whose
+# linux-source-X.Y apt has moved past can still be built. Other tarballs are
+# kept per content, the latest of a name only.
+kept_dir() {
+	echo "$cache/kept/$1/$2"
+}
+
 tarball_cache_dir() {
-	echo "$cache/$(basename "$1")-$(stat -c '%s-%Y' "$1")"
+	local debian
+	debian=$(tarball_debian_version "$1")
+	if [ -n "$debian" ]; then
+		kept_dir "$series" "$debian"
+	else
+		echo "$cache/$(basename "$1")-$(stat -c '%s-%Y' "$1")"
+	fi
 }
 
 # Extracts the needed parts of a tarball once; prints the extracted tree.
@@ -126,20 +196,51 @@ prepare_tarball() {
 		tar -xf "$tarball" -C "$tmp" "$top/Makefile" "$top/arch/x86/kvm" "$top/virt/kvm" ||
 			{ rm -rf "$tmp"; die "cannot extract the KVM sources from $tarball"; }
 		rm -rf "$dir"
+		mkdir -p "$(dirname "$dir")"
 		mv "$tmp/$top" "$dir"
 		rmdir "$tmp"
 		touch "$dir/.complete"
-		# Older extractions of the same tarball name are stale now.
-		find "$cache" -mindepth 1 -maxdepth 1 -name "$(basename "$tarball")-*" ! -path "$dir" \
-			-exec rm -rf {} +
+		case $dir in
+		"$cache/kept/"*) ;;
+		*)
+			# Other extractions of the same non-packaged tarball name are stale.
+			find "$cache" -mindepth 1 -maxdepth 1 -name "$(basename "$tarball")-*" ! -path "$dir" \
+				-exec rm -rf {} + ;;
+		esac
 	fi
 	flock -u 9
 	echo "$dir"
 }
 
-tarball_debian_version() {
-	dpkg-query -S "$1" 2>/dev/null | head -n1 | cut -d: -f1 |
-		xargs -r dpkg-query -W -f '${Version}' 2>/dev/null || true
+# The kept sources of this kernel's own version, if any: kept/SERIES/VERSION,
+# or what kvm-exitstats 0.2.0 left in the cache (one extraction per tarball
+# name, its Debian version not recorded: taken when its Linux version is
+# the kernel's and it is not the installed tarball of another version).
+kept_source() {
+	local dir installed
+	[ -n "$kernel_debian" ] || return 1
+	dir=$(kept_dir "$series" "$kernel_debian")
+	[ -f "$dir/.complete" ] && { echo "$dir"; return 0; }
+	installed=${tarball:+$cache/$(basename "$tarball")-$(stat -c '%s-%Y' "$tarball")}
+	for dir in "$cache"/linux-source-"$series".tar.*-*; do
+		if [ ! -f "$dir/.complete" ] || [ "$dir" = "$installed" ]; then
+			continue
+		fi
+		[ "$(makefile_version "$dir")" = "$kernel_version" ] && { echo "$dir"; return 0; }
+	done
+	return 1
+}
+
+# Moves what 0.2.0 extracted for this kernel to where its version is kept.
+adopt_legacy() {
+	local dir
+	dir=$(kept_dir "$series" "$kernel_debian")
+	mkdir -p "$(dirname "$dir")"
+	exec 9>"$cache/.lock"
+	flock 9
+	[ -f "$dir/.complete" ] || mv "$1" "$dir"
+	flock -u 9
+	echo "$dir"
 }
 
 # The version of a tarball's source without extracting it, if known.
@@ -153,14 +254,75 @@ cheap_tarball_version() {
 	fi
 }
 
+# apt's view, for advice that names only what apt can install now.
+apt_has_version() {
+	apt-cache madison "$1" 2>/dev/null | awk -F'|' -v v="$2" '{ gsub(/ /, "", $2) } $2 == v { found = 1 } END { exit !found }'
+}
+
+apt_has_package() {
+	apt-cache show --no-all-versions "$1" 2>/dev/null | grep '^Package:' >/dev/null
+}
+
+# The kernel release whose headers package has VERSION (for example the
+# kernel of the installed source), if apt knows one.
+kernel_of_version() {
+	local names
+	names=$(apt-cache pkgnames "linux-headers-$series." 2>/dev/null |
+		grep -E "^linux-headers-${series//./\\.}\.[^-]*(-[0-9]+)?-amd64\$") || return 1
+	# shellcheck disable=SC2086 # a list of package names
+	apt-cache madison $names 2>/dev/null |
+		awk -F'|' -v v="$1" '{ gsub(/ /, "", $1); gsub(/ /, "", $2) }
+			$2 == v && !found { sub(/^linux-headers-/, "", $1); print $1; found = 1 }
+			END { exit !found }'
+}
+
+kernel_image_installed() {
+	{ dpkg-query -W -f '${Status}\n' "linux-image-$1" "linux-image-$1-unsigned" 2>/dev/null || true; } |
+		grep 'ok installed' >/dev/null
+}
+
+# What to do when the source of this kernel's version is not here: each way
+# out that apt offers now, none of which takes the modules from another
+# kernel (the sources of every kernel built for are kept).
+source_advice() {
+	local have_debian=$1 ways=() other
+	if [ -n "$kernel_debian" ] && [ -n "$have_debian" ] &&
+	   dpkg --compare-versions "$have_debian" gt "$kernel_debian" &&
+	   other=$(kernel_of_version "$have_debian") && [ "$other" != "$kver" ]; then
+		if kernel_image_installed "$other"; then
+			ways+=("boot $other, which is installed")
+		elif apt_has_package "linux-image-$other"; then
+			ways+=("boot $other (apt install linux-image-$other linux-headers-$other)")
+		elif apt_has_package "linux-image-$other-unsigned"; then
+			ways+=("boot $other (apt install linux-image-$other-unsigned linux-headers-$other: its signed image is not published yet, so only on a host without Secure Boot)")
+		fi
+	fi
+	if [ -z "$kernel_debian" ]; then
+		ways+=("install linux-source-$series of Linux $kernel_version")
+	elif apt_has_version "linux-source-$series" "$kernel_debian"; then
+		if [ -n "$have_debian" ]; then
+			ways+=("build for $kver with apt install linux-source-$series=$kernel_debian (the kernels built for keep their sources, so apt install linux-source-$series goes back safely afterwards)")
+		else
+			ways+=("apt install linux-source-$series=$kernel_debian")
+		fi
+	fi
+	if [ ${#ways[@]} -eq 0 ]; then
+		ways+=("apt offers no linux-source-$series $kernel_debian (after apt update, see apt-cache madison linux-source-$series): boot a kernel of a version it offers, or set KVM_EXITSTATS_KERNEL_SOURCE in /etc/default/kvm-exitstats to the source of Linux $kernel_version")
+	fi
+	local IFS=$'\n'
+	echo "${ways[*]}" | sed ':a; N; $!ba; s/\n/, or /g'
+}
+
 source_tree=""
 source_desc=""
 tarball=""
+tarball=$(find_tarball) || tarball=""
 if is_full_tree "$headers"; then
 	source_tree=$headers
 	source_desc="the source tree at $headers"
 elif [ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ]; then
 	src=$KVM_EXITSTATS_KERNEL_SOURCE
+	tarball=""
 	if [ -d "$src" ]; then
 		is_full_tree "$src" || die "KVM_EXITSTATS_KERNEL_SOURCE=$src is not a kernel source tree"
 		source_tree=$src
@@ -170,11 +332,16 @@ elif [ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ]; then
 		die "KVM_EXITSTATS_KERNEL_SOURCE=$src does not exist"
 	fi
 	source_desc="KVM_EXITSTATS_KERNEL_SOURCE=$src"
-elif tarball=$(find_tarball); then
+elif source_tree=$(kept_source); then
+	tarball=""
+	if [ -z "$check_only" ] && [ "${source_tree#"$cache/kept/"}" = "$source_tree" ]; then
+		source_tree=$(adopt_legacy "$source_tree")
+	fi
+	source_desc="the sources kept from linux-source-$series $kernel_debian ($source_tree)"
+elif [ -n "$tarball" ]; then
 	source_desc=$tarball
 else
-	die "no kernel source for $kver (Linux $kernel_version): install linux-source-$series" \
-	    "(apt install linux-source-$series), or set KVM_EXITSTATS_KERNEL_SOURCE in /etc/default/kvm-exitstats"
+	die "no kernel source for $kver (Linux $kernel_version${kernel_debian:+, $kernel_debian}): $(source_advice "")"
 fi
 
 source_debian=""
@@ -182,6 +349,9 @@ if [ -n "$tarball" ]; then
 	source_debian=$(tarball_debian_version "$tarball")
 	if [ -n "$check_only" ]; then
 		source_version=$(cheap_tarball_version "$tarball" "$source_debian")
+	elif [ -n "$source_debian" ] && [ -n "$kernel_debian" ] && [ "$source_debian" != "$kernel_debian" ]; then
+		# Another version: no need to extract it to say so.
+		source_version=${source_debian%-*}
 	else
 		source_tree=$(prepare_tarball "$tarball")
 		source_version=$(makefile_version "$source_tree")
@@ -194,7 +364,7 @@ if { [ -n "$source_version" ] && [ "$source_version" != "$kernel_version" ]; } |
    { [ -n "$source_debian" ] && [ -n "$kernel_debian" ] && [ "$source_debian" != "$kernel_debian" ]; }; then
 	want="Linux $kernel_version${kernel_debian:+ ($kernel_debian)}"
 	have="Linux ${source_version:-${source_debian%-*}}${source_debian:+ ($source_debian)}"
-	fix="install linux-source-$series${kernel_debian:+ version $kernel_debian}"
+	fix=$(source_advice "$source_debian")
 	[ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ] &&
 		fix="point KVM_EXITSTATS_KERNEL_SOURCE at the source of $want, or unset it to use linux-source-$series"
 	die "$source_desc is $have but kernel $kver is $want: $fix"

@@ -34,19 +34,28 @@ target_root() {
 	fi
 }
 
-# The newest installed Debian headers of a target, as a kernel release.
+# The kernel release of a target whose headers are of the same version as
+# its installed linux-source (the kernel the tests build for and boot; a
+# metapackage such as linux-image-6.12-amd64 may lag behind the source);
+# without linux-source, the newest installed headers.
 kernel_release_of_series() {
-	local target=$1 series root suffix='' dir kver
+	local target=$1 series root suffix='' dir kver source
 	series=$(target_series "$target")
 	root=$(target_root "$target")
 	is_debian13_target "$target" && suffix='\+deb13'
+	source=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' "linux-source-$series" 2>/dev/null || true)
 	for dir in $(ls -d "$root"/usr/src/linux-headers-"$series".*-amd64 2>/dev/null |
 		     grep -E "/linux-headers-${series//./\\.}\.[^-]*(-[0-9]+)?$suffix-amd64\$" | sort -rV); do
 		kver=${dir##*/linux-headers-}
-		[ -d "$root/lib/modules/$kver/build" ] && { echo "$kver"; return 0; }
+		[ -d "$root/lib/modules/$kver/build" ] || continue
+		if [ -n "$source" ] && [ "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' \
+			"linux-headers-$kver" 2>/dev/null)" != "$source" ]; then
+			continue
+		fi
+		echo "$kver"
+		return 0
 	done
-	is_debian13_target "$target" &&
-		echo "# Debian 13's $series headers are not in $deb13_build_root: run scripts/install-build-deps.sh" >&2
+	echo "# no linux-headers-$series.*$suffix-amd64 of the version of linux-source-$series (${source:-not installed}) in $root: run scripts/install-build-deps.sh" >&2
 	return 1
 }
 
@@ -57,28 +66,30 @@ is_debian13_kernel() {
 	esac
 }
 
-# Unpacks linux-image-KVER (never installed) and prints its directory. From
-# 7.x the image package only pulls in linux-binary-KVER (vmlinuz) and
-# linux-modules-KVER, and Debian 13 puts modules under usr/lib: all are
-# unpacked, and lib/ leads to usr/lib as in an installed system.
+# Unpacks the image of kernel KVER (never installed) and prints its
+# directory: linux-image-KVER, or its -unsigned twin while the signed image
+# is not published (download_kernel_image in scripts/kernel-packages.sh; the
+# output says which). From 7.x the image package only pulls in
+# linux-binary-KVER (vmlinuz) and linux-modules-KVER, and Debian 13 puts
+# modules under usr/lib: all are unpacked, and lib/ leads to usr/lib as in an
+# installed system.
 kernel_image_dir() {
-	local kver=$1 dir debs p
+	local kver=$1 dir debs p taken
 	dir=$test_cache/image/$kver
 	debs=$test_cache/debs/$kver
 	if [ ! -f "$dir/.complete" ]; then
 		rm -rf "$debs" "$dir"
 		mkdir -p "$debs" "$dir"
 		if is_debian13_kernel "$kver"; then
-			in_deb13 "$deb13_build_root" sh -c "mkdir -p /tmp/kes-debs && cd /tmp/kes-debs && rm -f ./*.deb &&
-				for p in linux-image-$kver linux-binary-$kver linux-modules-$kver; do
-					apt-cache show \$p >/dev/null 2>&1 || continue
-					apt-get download -q \$p >/dev/null 2>&1 || exit 1
-				done" || fail "cannot download linux-image-$kver from Debian 13's archive"
+			taken=$(deb13_kernel_pkgs "$deb13_build_root" \
+				"mkdir -p /tmp/kes-debs && cd /tmp/kes-debs && rm -f ./*.deb && download_kernel_image $kver") ||
+				fail "cannot download the image of $kver from Debian 13's archive"
 			mv "$deb13_build_root"/tmp/kes-debs/*.deb "$debs/"
 		else
-			(cd "$debs" && apt-get download -q "linux-image-$kver" >/dev/null 2>&1) ||
-				fail "cannot download linux-image-$kver"
+			taken=$(. "$top/scripts/kernel-packages.sh" && cd "$debs" && download_kernel_image "$kver") ||
+				fail "cannot download the image of $kver"
 		fi
+		log "$kver: the emulated kernel is $taken$(case $taken in *-unsigned) echo " (the signed linux-image-$kver is not published yet; the same kernel)" ;; esac)"
 		for p in "$debs"/*.deb; do
 			dpkg -x "$p" "$dir"
 		done

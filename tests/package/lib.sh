@@ -123,6 +123,7 @@ check_remove_and_purge() {
 		apt_in_root "$logdir/apt-purge.log" purge kvm-exitstats-dkms
 	for left in /usr/src/kvm-exitstats-"$version" /var/lib/dkms/kvm-exitstats /var/cache/kvm-exitstats \
 		    /etc/kernel/header_postinst.d/kvm-exitstats /etc/kernel/header_postinst.d/00kvm-exitstats \
+		    /etc/kernel/postrm.d/kvm-exitstats \
 		    /etc/dkms/kvm-exitstats.conf; do
 		check "after purge, $left is gone" test ! -e "$root$left"
 	done
@@ -150,13 +151,13 @@ make_old_guest_package() {
 # The command's package in the root, over the first release's
 # kvm-exitstats-guest: outside a patched VM the command says so.
 check_command_package() {
-	local command_deb=$1 old_deb out status
-	old_deb=$(make_old_guest_package "$pkgdir")
+	local command_deb=$1 old_deb out status dir=${logs:-$pkgdir}
+	old_deb=$(make_old_guest_package "$dir")
 	cp "$command_deb" "$old_deb" "$root/tmp/"
 	check "apt install ./$(basename "$old_deb") (the first release's guest package) succeeds" \
-		apt_in_root "$pkgdir/apt-old-guest.log" install "/tmp/$(basename "$old_deb")"
+		apt_in_root "$dir/apt-old-guest.log" install "/tmp/$(basename "$old_deb")"
 	check "apt install ./$(basename "$command_deb") succeeds over it" \
-		apt_in_root "$pkgdir/apt-guest.log" install "/tmp/$(basename "$command_deb")"
+		apt_in_root "$dir/apt-guest.log" install "/tmp/$(basename "$command_deb")"
 	check "kvm-exitstats-guest is gone and kvm-exitstats owns the command" \
 		sh -c "! chroot '$root' dpkg -s kvm-exitstats-guest >/dev/null 2>&1 &&
 		       [ \"\$(chroot '$root' dpkg -S /usr/bin/kvm-exitstats)\" = 'kvm-exitstats: /usr/bin/kvm-exitstats' ] &&

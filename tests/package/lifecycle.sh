@@ -62,8 +62,8 @@ older_kver=${older_pkg#linux-headers-}
 check "installing $older_pkg (source is $src61) succeeds" \
 	apt_in_root "$pkgdir/apt-older.log" install "$older_pkg"
 grep '^kvm-exitstats: ' "$pkgdir/apt-older.log" | sed 's/^/# /'
-check "the user is told to install linux-source-6.1 version $older_version" \
-	grep -q "not built for $older_kver.*install linux-source-6.1 version $older_version" "$pkgdir/apt-older.log"
+check "the user is told to install linux-source-6.1=$older_version" \
+	grep -q "not built for $older_kver.*apt install linux-source-6.1=$older_version" "$pkgdir/apt-older.log"
 check "nothing is installed for $older_kver" \
 	sh -c "! ls '$root/lib/modules/$older_kver/updates/dkms/kvm'* 2>/dev/null"
 check "DKMS's automatic build is off while a kernel lacks its source" \
