@@ -56,7 +56,7 @@ makefile_version() {
 # the package of its image.
 installed_kernel_debian() {
 	local h=/lib/modules/$1/build/include/generated v
-	v=$(sed -n 's/.*Debian \([^ ]*\) .*/\1/p' "$h/utsversion.h" "$h/compile.h" 2>/dev/null | head -n1 || true)
+	v=$(sed -n 's/.*UTS_VERSION.*Debian \([^ ]*\) .*/\1/p' "$h/utsversion.h" "$h/compile.h" 2>/dev/null | head -n1 || true)
 	if [ -z "$v" ] && [ -e "/boot/vmlinuz-$1" ]; then
 		v=$(dpkg-query -S "/boot/vmlinuz-$1" 2>/dev/null | head -n1 | cut -d: -f1 |
 			xargs -r dpkg-query -W -f '${Version}' 2>/dev/null || true)
@@ -73,7 +73,7 @@ prune_kept_sources() {
 		[ -e "/lib/modules/$k/build/Makefile" ] || [ -e "/boot/vmlinuz-$k" ] || continue
 		v=$(installed_kernel_debian "$k")
 		[ -n "$v" ] && versions="$versions$v "
-		upstreams="$upstreams$(echo "$k" | grep -o '^[0-9]*\.[0-9]*\.[0-9]*') ${v%%-*} "
+		upstreams="$upstreams$(echo "$k" | grep -o '^[0-9]*\.[0-9]*\.[0-9]*' || true) ${v%%-*} "
 	done
 	[ -d "$cache" ] || return 0
 	exec 9>"$cache/.lock"
@@ -133,7 +133,7 @@ kernel_version=$(make -s -C "$headers" kernelversion 2>/dev/null) ||
 	die "cannot read the kernel version from $headers"
 series=$(echo "$kernel_version" | cut -d. -f1-2)
 # Debian kernels carry their package version in UTS_VERSION ("Debian 6.1.192-2").
-kernel_debian=$(sed -n 's/.*Debian \([^ ]*\) .*/\1/p' \
+kernel_debian=$(sed -n 's/.*UTS_VERSION.*Debian \([^ ]*\) .*/\1/p' \
 	"$headers"/include/generated/utsversion.h \
 	"$headers"/include/generated/compile.h 2>/dev/null | head -n1 || true)
 
@@ -316,13 +316,11 @@ source_advice() {
 source_tree=""
 source_desc=""
 tarball=""
-tarball=$(find_tarball) || tarball=""
 if is_full_tree "$headers"; then
 	source_tree=$headers
 	source_desc="the source tree at $headers"
 elif [ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ]; then
 	src=$KVM_EXITSTATS_KERNEL_SOURCE
-	tarball=""
 	if [ -d "$src" ]; then
 		is_full_tree "$src" || die "KVM_EXITSTATS_KERNEL_SOURCE=$src is not a kernel source tree"
 		source_tree=$src
@@ -332,16 +330,19 @@ elif [ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ]; then
 		die "KVM_EXITSTATS_KERNEL_SOURCE=$src does not exist"
 	fi
 	source_desc="KVM_EXITSTATS_KERNEL_SOURCE=$src"
-elif source_tree=$(kept_source); then
-	tarball=""
-	if [ -z "$check_only" ] && [ "${source_tree#"$cache/kept/"}" = "$source_tree" ]; then
-		source_tree=$(adopt_legacy "$source_tree")
-	fi
-	source_desc="the sources kept from linux-source-$series $kernel_debian ($source_tree)"
-elif [ -n "$tarball" ]; then
-	source_desc=$tarball
 else
-	die "no kernel source for $kver (Linux $kernel_version${kernel_debian:+, $kernel_debian}): $(source_advice "")"
+	tarball=$(find_tarball) || tarball=""
+	if source_tree=$(kept_source); then
+		tarball=""
+		if [ -z "$check_only" ] && [ "${source_tree#"$cache/kept/"}" = "$source_tree" ]; then
+			source_tree=$(adopt_legacy "$source_tree")
+		fi
+		source_desc="the sources kept from linux-source-$series $kernel_debian ($source_tree)"
+	elif [ -n "$tarball" ]; then
+		source_desc=$tarball
+	else
+		die "no kernel source for $kver (Linux $kernel_version${kernel_debian:+, $kernel_debian}): $(source_advice "")"
+	fi
 fi
 
 source_debian=""
@@ -364,9 +365,11 @@ if { [ -n "$source_version" ] && [ "$source_version" != "$kernel_version" ]; } |
    { [ -n "$source_debian" ] && [ -n "$kernel_debian" ] && [ "$source_debian" != "$kernel_debian" ]; }; then
 	want="Linux $kernel_version${kernel_debian:+ ($kernel_debian)}"
 	have="Linux ${source_version:-${source_debian%-*}}${source_debian:+ ($source_debian)}"
-	fix=$(source_advice "$source_debian")
-	[ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ] &&
+	if [ -n "${KVM_EXITSTATS_KERNEL_SOURCE:-}" ]; then
 		fix="point KVM_EXITSTATS_KERNEL_SOURCE at the source of $want, or unset it to use linux-source-$series"
+	else
+		fix=$(source_advice "$source_debian")
+	fi
 	die "$source_desc is $have but kernel $kver is $want: $fix"
 fi
 [ -z "$check_only" ] || exit 0

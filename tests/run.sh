@@ -81,8 +81,8 @@ suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
 suite "guest command as a static binary" "$top/tests/guest/static-build.sh"
 suite "Debian packages build, lintian-clean" "$top/tests/package/build-packages.sh"
 suite "Debian packages build on Debian 13, lintian-clean there" "$top/tests/package/build-packages-debian13.sh"
-suite_pair "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh" -- \
-	"package life cycle on a debootstrapped Debian 13" "$top/tests/package/lifecycle-debian13.sh"
+suite "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh"
+suite "package life cycle on a debootstrapped Debian 13" "$top/tests/package/lifecycle-debian13.sh"
 suite "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh"
 suite_pair "the archive's point-release states on Debian 12: (a) signed image late, (b) source ahead and our upgrade, (c) older kernel" \
 	"$top/tests/package/archive-states.sh" 12 -- \

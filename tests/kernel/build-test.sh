@@ -97,7 +97,7 @@ done
 
 # scripts/hooks-check.py tells which hooks apply to a source (docs/porting.md).
 newest=$(target_series "$target")
-extracted=$(ls -d "$(target_root "$target")"/var/cache/kvm-exitstats/linux-source-"$newest".tar.*-*/ 2>/dev/null | head -n1)
+extracted=$(extracted_source_dir "$target" || true)
 if [ -n "$extracted" ]; then
 	older=$(sed -n 's/^KVM_EXITSTATS_SERIES="\(.*\)"$/\1/p' "$top/dkms.conf" | tr ' ' '\n' | grep -vx "$newest" | head -n1)
 	check "hooks-check: every hunk of the $newest hooks applies exactly to its source" \
@@ -152,7 +152,7 @@ for k in 6.1.0-57-amd64 6.12.117+deb12-amd64 6.12.118+deb13-amd64 7.2.12+deb13-a
 done
 check "failed builds leave the output directory as it was" \
 	sh -c "[ \"\$(ls '$work/out')\" = kvm.ko ] && grep -qx previous '$work/out/kvm.ko'"
-cached=$(ls -d /var/cache/kvm-exitstats/linux-source-"$1".tar.*-* | head -n1)
+cached=$(extracted_source_dir "$1") || fail "build.sh kept no extraction of linux-source-$1"
 check "a source directory given by KVM_EXITSTATS_KERNEL_SOURCE builds" \
 	env KVM_EXITSTATS_KERNEL_SOURCE="$cached" "$top/src-kvm/build.sh" "$kver" "$work/out-dir"
 check "a second build of the same source does not extract it again" \

@@ -59,6 +59,19 @@ kernel_release_of_series() {
 	return 1
 }
 
+# The KVM sources that build.sh extracted from TARGET's installed
+# linux-source (kept per Debian version in its cache).
+extracted_source_dir() {
+	local root series version dir
+	root=$(target_root "$1")
+	series=$(target_series "$1")
+	version=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' "linux-source-$series" 2>/dev/null) ||
+		return 1
+	dir=${root%/}/var/cache/kvm-exitstats/kept/$series/$version
+	[ -f "$dir/.complete" ] || return 1
+	echo "$dir"
+}
+
 is_debian13_kernel() {
 	case $1 in
 	*+deb13-*) return 0 ;;

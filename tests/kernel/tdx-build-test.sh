@@ -75,7 +75,7 @@ check "its kvm-intel.ko contains the TDX code (tdx_vcpu_run)" \
 mutant=$work/mutant
 mkdir -p "$mutant"
 cp -a "$top/dkms.conf" "$top/src-kvm" "$mutant/"
-pristine=$(ls -d "$root"/var/cache/kvm-exitstats/linux-source-"$series".tar.xz-*/ | head -n1)
+pristine=$(extracted_source_dir "$target") || fail "build.sh kept no extraction of linux-source-$series"
 mkdir -p "$work/a/arch/x86" "$work/b/arch/x86"
 cp -a "$pristine/arch/x86/kvm" "$work/a/arch/x86/"
 cp -a "$pristine/arch/x86/kvm" "$work/b/arch/x86/"

@@ -69,8 +69,6 @@ start_root() {
 		deb13_unpack_root "$root" || fail "cannot make the Debian 13 root"
 		mount_root
 	fi
-	# A throwaway root: dpkg need not sync each file (the kernel images are large).
-	echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/kes-unsafe-io"
 	apt_in_root "$logs/apt-update.log" update || fail "apt-get update in the root failed"
 }
 
