@@ -52,11 +52,18 @@ makefile_version() {
 		paste -sd.
 }
 
+# Debian kernels carry their package version in UTS_VERSION ("Debian
+# 6.1.192-2"); the version in kernel KVER's headers, if any.
+headers_debian_version() {
+	local h=/lib/modules/$1/build/include/generated
+	sed -n 's/.*UTS_VERSION.*Debian \([^ ]*\) .*/\1/p' "$h/utsversion.h" "$h/compile.h" 2>/dev/null | head -n1 || true
+}
+
 # The Debian version of installed kernel KVER: from its headers, or from
 # the package of its image.
 installed_kernel_debian() {
-	local h=/lib/modules/$1/build/include/generated v
-	v=$(sed -n 's/.*UTS_VERSION.*Debian \([^ ]*\) .*/\1/p' "$h/utsversion.h" "$h/compile.h" 2>/dev/null | head -n1 || true)
+	local v
+	v=$(headers_debian_version "$1")
 	if [ -z "$v" ] && [ -e "/boot/vmlinuz-$1" ]; then
 		v=$(dpkg-query -S "/boot/vmlinuz-$1" 2>/dev/null | head -n1 | cut -d: -f1 |
 			xargs -r dpkg-query -W -f '${Version}' 2>/dev/null || true)
@@ -132,10 +139,7 @@ fi
 kernel_version=$(make -s -C "$headers" kernelversion 2>/dev/null) ||
 	die "cannot read the kernel version from $headers"
 series=$(echo "$kernel_version" | cut -d. -f1-2)
-# Debian kernels carry their package version in UTS_VERSION ("Debian 6.1.192-2").
-kernel_debian=$(sed -n 's/.*UTS_VERSION.*Debian \([^ ]*\) .*/\1/p' \
-	"$headers"/include/generated/utsversion.h \
-	"$headers"/include/generated/compile.h 2>/dev/null | head -n1 || true)
+kernel_debian=$(headers_debian_version "$kver")
 
 case " $supported " in
 *" $series "*) ;;
@@ -171,11 +175,10 @@ kept_dir() {
 	echo "$cache/kept/$1/$2"
 }
 
+# tarball_cache_dir TARBALL DEBIAN-VERSION (empty: not from a package)
 tarball_cache_dir() {
-	local debian
-	debian=$(tarball_debian_version "$1")
-	if [ -n "$debian" ]; then
-		kept_dir "$series" "$debian"
+	if [ -n "$2" ]; then
+		kept_dir "$series" "$2"
 	else
 		echo "$cache/$(basename "$1")-$(stat -c '%s-%Y' "$1")"
 	fi
@@ -184,7 +187,7 @@ tarball_cache_dir() {
 # Extracts the needed parts of a tarball once; prints the extracted tree.
 prepare_tarball() {
 	local tarball=$1 dir top tmp
-	dir=$(tarball_cache_dir "$tarball")
+	dir=$(tarball_cache_dir "$tarball" "$2")
 	mkdir -p "$cache"
 	exec 9>"$cache/.lock"
 	flock 9
@@ -246,7 +249,7 @@ adopt_legacy() {
 # The version of a tarball's source without extracting it, if known.
 cheap_tarball_version() {
 	local tarball=$1 debian=$2 dir
-	dir=$(tarball_cache_dir "$tarball")
+	dir=$(tarball_cache_dir "$tarball" "$debian")
 	if [ -f "$dir/.complete" ]; then
 		makefile_version "$dir"
 	elif [ -n "$debian" ]; then
@@ -354,7 +357,7 @@ if [ -n "$tarball" ]; then
 		# Another version: no need to extract it to say so.
 		source_version=${source_debian%-*}
 	else
-		source_tree=$(prepare_tarball "$tarball")
+		source_tree=$(prepare_tarball "$tarball" "$source_debian")
 		source_version=$(makefile_version "$source_tree")
 	fi
 else
