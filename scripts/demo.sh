@@ -11,20 +11,34 @@
 #
 # usage: scripts/demo.sh [--series 6.1|6.12|6.12+deb13|7.2|7.3]   (as root)
 #   6.1 and 6.12 are Debian 12's kernels; 6.12+deb13, 7.2 and 7.3 are Debian
-#   13's (built in a Debian 13 root that the first run makes, about 2 minutes)
+#   13's. The default is the default kernel of the release this machine runs
+#   (Debian 12: 6.1; Debian 13: 6.12+deb13). A kernel of the other release
+#   is built in a root of that release, which the first run makes (about 2
+#   minutes).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-series=6.12
+# shellcheck source=scripts/release-roots.sh
+. "$top/scripts/release-roots.sh"
 series_usage="--series 6.1|6.12|6.12+deb13|7.2|7.3"
 case "${1:-}" in
 --series) series=${2:?$series_usage} ;;
 -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-"") ;;
+"") series='' ;;
 *) echo "usage: $0 [$series_usage]" >&2; exit 2 ;;
 esac
+machine=$(machine_release) || exit 2
+if [ -z "$series" ]; then
+	case $machine in
+	12) series=6.1 ;;
+	13) series=6.12+deb13 ;;
+	esac
+fi
+# What install-build-deps.sh installs: the demo's kernel (and, for a 7.x
+# host, the 6.12 kernel that its guests run), nothing of the other release.
 case $series in
-6.1 | 6.12) debian13_series="" ;;
-6.12+deb13 | 7.2 | 7.3) debian13_series=${series%+deb13} ;;
+6.1 | 6.12) series_debian12=$series series_debian13='' ;;
+6.12+deb13) series_debian12='' series_debian13=6.12 ;;
+7.2 | 7.3) series_debian12='' series_debian13="6.12 $series" ;;
 *) echo "usage: $0 [$series_usage]" >&2; exit 2 ;;
 esac
 [ "$(id -u)" -eq 0 ] || { echo "run as root (su -, or sudo $0): it installs packages and boots an emulator" >&2; exit 2; }
@@ -35,13 +49,13 @@ step() {
 }
 
 step "installing the build dependencies"
-KES_SERIES_DEBIAN13=$debian13_series "$top/scripts/install-build-deps.sh"
+KES_SERIES_DEBIAN12=$series_debian12 KES_SERIES_DEBIAN13=$series_debian13 "$top/scripts/install-build-deps.sh"
 
 step "building the Debian packages"
 "$top/tests/package/build-packages.sh"
 ls -l "$top"/build/package/*.deb
 
-step "an emulated host runs Debian's $series kernel with the packaged KVM, and a Linux guest on it"
+step "an emulated host runs Debian's $series kernel (this machine: Debian $machine) with the packaged KVM, and a Linux guest on it"
 "$top/tests/e2e/run.sh" "$series" --demo
 
 cat <<DONE

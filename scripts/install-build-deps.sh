@@ -1,38 +1,51 @@
 #!/bin/bash
-# Installs what building and testing kvm-exitstats needs on Debian 12, with
-# the kernel source and headers of both Debian 12 kernel series (6.1 and
-# 6.12) in matching versions; then makes (once) or updates the Debian 13 root
-# (scripts/debian13-root.sh) with gcc-14 and the headers and source of
-# Debian 13's series (6.12, 7.2, 7.3). Run as root.
+# Installs what building and testing kvm-exitstats needs on Debian 12 or 13,
+# with the kernel source and headers (in matching versions) of the kernel
+# series that this machine's release ships; then makes (once) or updates the
+# build root of the other release (scripts/release-roots.sh) with its
+# compiler and the headers and source of its series. Run as root.
 #
-# KES_SERIES and KES_SERIES_DEBIAN13 change the two lists (an empty
-# KES_SERIES_DEBIAN13: no Debian 13 root).
+# Debian 12's series: 6.1 and 6.12. Debian 13's: 6.12, and 7.2 and 7.3 from
+# trixie-backports (added to apt's sources if missing: backports are only
+# installed where asked for by name, nothing else is upgraded from them).
+# KES_SERIES_DEBIAN12 and KES_SERIES_DEBIAN13 change the two lists (empty:
+# nothing of that release).
 set -euo pipefail
 # shellcheck source=scripts/kernel-packages.sh
 . "$(dirname "$0")/kernel-packages.sh"
-# shellcheck source=scripts/debian13-root.sh
-. "$(dirname "$0")/debian13-root.sh"
+# shellcheck source=scripts/release-roots.sh
+. "$(dirname "$0")/release-roots.sh"
 
-series_list=${KES_SERIES:-"6.1 6.12"}
-series_debian13=${KES_SERIES_DEBIAN13-"6.12 7.2 7.3"}
+machine=$(machine_release)
+declare -A series_of=([12]=${KES_SERIES_DEBIAN12-"6.1 6.12"} [13]=${KES_SERIES_DEBIAN13-"6.12 7.2 7.3"})
+other=$((machine == 12 ? 13 : 12))
 export DEBIAN_FRONTEND=noninteractive
 
-echo "kvm-exitstats: updating the package lists" >&2
+# A Debian 13 machine needs trixie-backports for 7.2 and 7.3.
+if [ "$machine" = 13 ] && echo " ${series_of[13]} " | grep -q ' 7\.' &&
+	! apt-cache policy 2>/dev/null | grep -q ' trixie-backports/main '; then
+	echo "kvm-exitstats: adding trixie-backports to apt's sources, for the 7.x kernels (/etc/apt/sources.list.d/kvm-exitstats-backports.sources)" >&2
+	printf 'Types: deb\nURIs: %s\nSuites: trixie-backports\nComponents: main\nSigned-By: %s\n' \
+		"$(debian_mirror)" /usr/share/keyrings/debian-archive-keyring.gpg \
+		>/etc/apt/sources.list.d/kvm-exitstats-backports.sources
+fi
+
+echo "kvm-exitstats: updating the package lists (Debian $machine)" >&2
 apt-get update -q >/dev/null
 
 packages=(
 	build-essential bc bison flex libelf-dev libssl-dev kmod cpio xz-utils zstd
 	dkms dh-dkms debhelper fakeroot lintian debootstrap
 	busybox-static qemu-system-x86 bochs bochsbios vgabios xorriso isolinux syslinux-common
-	cmake pkg-config tmux gnuplot-nox bash-completion groff-base python3 libcli11-dev libfmt-dev nlohmann-json3-dev libboost-test-dev cpuid
+	cmake pkg-config tmux gnuplot-nox bash-completion groff-base python3 libcli11-dev libfmt-dev nlohmann-json3-dev libboost-test-dev cpuid uuid-dev
 )
 
-for series in $series_list; do
+for series in ${series_of[$machine]}; do
 	version=$(source_version "$series") ||
 		{ echo "kvm-exitstats: error: linux-source-$series is not in the package lists" >&2; exit 1; }
 	headers=$(headers_for "$series" "$version") ||
 		{ echo "kvm-exitstats: error: no linux-headers-*-amd64 of version $version for linux-source-$series" >&2; exit 1; }
-	packages+=("linux-source-$series" "$headers")
+	packages+=("linux-source-$series=$version" "$headers")
 done
 
 echo "kvm-exitstats: installing ${#packages[@]} packages" >&2
@@ -40,10 +53,10 @@ apt-get install -y -q --no-install-recommends "${packages[@]}" >/tmp/kvm-exitsta
 	{ tail -n 30 /tmp/kvm-exitstats-apt.log >&2; exit 1; }
 echo "kvm-exitstats: build dependencies installed" >&2
 
-if [ -n "$series_debian13" ]; then
-	echo "kvm-exitstats: preparing the Debian 13 root with the $series_debian13 headers and sources ($deb13_build_root)" >&2
+if [ -n "${series_of[$other]}" ]; then
+	echo "kvm-exitstats: preparing the Debian $other root with the ${series_of[$other]} headers and sources ($(release_build_root_dir "$other"))" >&2
 	start=$(date +%s)
 	# shellcheck disable=SC2086 # a list of series
-	deb13_build_root $series_debian13 || { echo "kvm-exitstats: error: the Debian 13 root failed" >&2; exit 1; }
-	echo "kvm-exitstats: Debian 13 root ready ($(($(date +%s) - start)) s)" >&2
+	release_build_root "$other" ${series_of[$other]} || { echo "kvm-exitstats: error: the Debian $other root failed" >&2; exit 1; }
+	echo "kvm-exitstats: Debian $other root ready ($(($(date +%s) - start)) s)" >&2
 fi

@@ -50,4 +50,26 @@ check "finish exits 0 when every check passed" \
 	[ "$(stand_in 'check "one" true; finish')" = "ok - one
 1 passed, 0 failed
 exit 0" ]
+
+# Where each release's kernels are built (scripts/release-roots.sh): here
+# on a machine of that release, else in its root.
+os_release() {
+	printf 'ID=%s\nVERSION_ID="%s"\n' "$1" "$2" >"$work/os-release"
+}
+where_built() {
+	(KES_OS_RELEASE=$work/os-release KES_TEST_CACHE=/cache
+	 . "$here/../scripts/release-roots.sh"
+	 echo "$(machine_release) 12:$(release_prefix 12) 13:$(release_prefix 13)") 2>&1
+}
+os_release debian 12
+check "on Debian 12, 6.1 and 6.12 build here and Debian 13's kernels in its root" \
+	[ "$(where_built)" = "12 12: 13:/cache/debian13-build-root" ]
+os_release debian 13
+check "on Debian 13, its kernels build here and Debian 12's in its root" \
+	[ "$(where_built)" = "13 12:/cache/debian12-build-root 13:" ]
+os_release ubuntu 24.04
+check "another system is named in one error line" \
+	sh -c "[ \"\$(KES_OS_RELEASE='$work/os-release' bash -c '. $here/../scripts/release-roots.sh; machine_release' 2>&1)\" = 'kvm-exitstats: error: this machine runs ubuntu 24.04; building and testing need Debian 12 or 13' ]"
+check "a fresh install's sources: the release, its updates and security, no backports" \
+	[ "$(. "$here/../scripts/release-roots.sh"; release_sources 13 | grep '^Suites:' | paste -sd' ')" = "Suites: trixie trixie-updates Suites: trixie-security" ]
 finish

@@ -20,11 +20,7 @@ ours=$(patched_modules_dir "$kver")
 stock=$build_root/$kver-unpatched
 if [ ! -f "$stock/kvm.ko" ]; then
 	log "building the same modules without the statistics"
-	if is_debian13_kernel "$kver"; then
-		build_in_debian13 "$kver" "$stock" KVM_EXITSTATS_UNPATCHED=1 >&2
-	else
-		KVM_EXITSTATS_UNPATCHED=1 "$top/src-kvm/build.sh" "$kver" "$stock" >&2
-	fi
+	build_for_kernel "$kver" "$stock" KVM_EXITSTATS_UNPATCHED=1 >&2
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-bench.XXXXXX")

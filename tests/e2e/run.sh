@@ -65,31 +65,25 @@ trap '[ -n "${KES_KEEP:-}" ] && echo "# kept $work" >&2 || rm -rf "$work"' EXIT
 
 # The host modules as the package builds them: DKMS, from the package's
 # /usr/src, into a private DKMS tree (the machine's own DKMS is not touched).
-# Debian 13's kernels are built by Debian 13's DKMS, in its root.
+# Each kernel is built by its own release's DKMS (here, or in its root).
 host_modules() {
-	local out=$build_root/e2e-$kver stamp inside=/tmp/kes-e2e-$kver
+	local out=$build_root/e2e-$kver stamp inside=/tmp/kes-e2e-$kver release prefix
 	stamp=$(sha256sum "$dkms_deb" | cut -c1-16)
 	if [ ! -f "$out/.stamp" ] || [ "$(cat "$out/.stamp")" != "$stamp" ]; then
 		rm -rf "$out"
 		mkdir -p "$out"
 		log "dkms build $name/$version -k $kver from the host package"
-		if is_debian13_kernel "$kver"; then
-			rm -rf "$deb13_build_root$inside"
-			mkdir -p "$deb13_build_root$inside/pkg" "$deb13_build_root$inside/dkms"
-			dpkg -x "$dkms_deb" "$deb13_build_root$inside/pkg"
-			in_deb13 "$deb13_build_root" sh -c "
-				dkms add --dkmstree $inside/dkms --sourcetree $inside/pkg/usr/src -m $name -v $version >/dev/null &&
-				dkms build --dkmstree $inside/dkms --sourcetree $inside/pkg/usr/src -m $name -v $version -k $kver" \
-				>"$out/dkms-build.log" 2>&1 || { tail -n 20 "$out/dkms-build.log"; fail "dkms build failed"; }
-			mv "$deb13_build_root$inside/dkms" "$out/dkms"
-			rm -rf "$deb13_build_root$inside"
-		else
-			mkdir -p "$out/pkg" "$out/dkms"
-			dpkg -x "$dkms_deb" "$out/pkg"
-			dkms add --dkmstree "$out/dkms" --sourcetree "$out/pkg/usr/src" -m "$name" -v "$version" >/dev/null
-			dkms build --dkmstree "$out/dkms" --sourcetree "$out/pkg/usr/src" -m "$name" -v "$version" \
-				-k "$kver" >"$out/dkms-build.log" 2>&1 || { tail -n 20 "$out/dkms-build.log"; fail "dkms build failed"; }
-		fi
+		release=$(kernel_release "$kver")
+		prefix=$(release_prefix "$release")
+		rm -rf "$prefix$inside"
+		mkdir -p "$prefix$inside/pkg" "$prefix$inside/dkms"
+		dpkg -x "$dkms_deb" "$prefix$inside/pkg"
+		in_release "$release" sh -c "
+			dkms add --dkmstree $inside/dkms --sourcetree $inside/pkg/usr/src -m $name -v $version >/dev/null &&
+			dkms build --dkmstree $inside/dkms --sourcetree $inside/pkg/usr/src -m $name -v $version -k $kver" \
+			>"$out/dkms-build.log" 2>&1 || { tail -n 20 "$out/dkms-build.log"; fail "dkms build failed"; }
+		mv "$prefix$inside/dkms" "$out/dkms"
+		rm -rf "$prefix$inside"
 		echo "$stamp" >"$out/.stamp"
 	fi
 	echo "$out/dkms/$name/$version/$kver/x86_64/module"

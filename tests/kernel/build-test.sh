@@ -58,7 +58,8 @@ for target in "$@"; do
 	rm -rf "$build_root/$kver"
 	mods=$(patched_modules_dir "$kver")
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
-	echo "# build.sh $kver$(is_debian13_target "$target" && echo ' (in the Debian 13 root)'): $(printf '%.1f' "$secs") s"
+	where=$(release_prefix "$(target_release "$target")")
+	echo "# build.sh $kver${where:+ (in the Debian $(target_release "$target") root)}: $(printf '%.1f' "$secs") s"
 	image=$(kernel_image_dir "$kver")
 	mkdir -p "$work/stock-$kver"
 	for m in kvm kvm-intel kvm-amd; do
@@ -109,10 +110,12 @@ if [ -n "$extracted" ]; then
 fi
 
 # Failures name the package or path that fixes them and leave OUTDIR alone;
-# these run build.sh on this machine, with a Debian 12 series.
-set -- $(printf '%s\n' "$@" | grep -vx '6.12+deb13\|7\..*' || true)
+# these run build.sh on this machine, with a series of its own release.
+machine=$(machine_release)
+set -- $(for target in "$@"; do [ "$(target_release "$target")" != "$machine" ] || echo "$target"; done)
 [ $# -gt 0 ] || finish
 kver=$(kernel_release_of_series "$1")
+series=$(target_series "$1")
 mkdir -p "$work/out"
 echo previous >"$work/out/kvm.ko"
 check "--check accepts a kernel with headers and matching source" \
@@ -124,12 +127,12 @@ check "missing headers name the headers package" \
 check "a missing source override is named" \
 	fails_with "KVM_EXITSTATS_KERNEL_SOURCE=/nonexistent does not exist" \
 	env KVM_EXITSTATS_KERNEL_SOURCE=/nonexistent "$top/src-kvm/build.sh" "$kver" "$work/out"
-other=6.12
-[ "$1" = 6.12 ] && other=6.1
-other_tarball=$(ls /usr/src/linux-source-"$other".tar.* 2>/dev/null | head -n1 || true)
+other_tarball=$(ls /usr/src/linux-source-*.tar.* 2>/dev/null | grep -v "/linux-source-$series\.tar" | head -n1 || true)
 if [ -n "$other_tarball" ]; then
+	other=${other_tarball##*/linux-source-}
+	other=${other%%.tar.*}
 	check "source of another version is refused, naming both versions" \
-		fails_with "is Linux $other\..* but kernel $kver is Linux $1\." \
+		fails_with "is Linux $other\..* but kernel $kver is Linux $series\." \
 		env KVM_EXITSTATS_KERNEL_SOURCE="$other_tarball" "$top/src-kvm/build.sh" "$kver" "$work/out"
 fi
 mkdir -p /lib/modules/0.0.0-kes-fake/build

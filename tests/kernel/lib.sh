@@ -7,31 +7,34 @@ build_root=${KES_BUILD_DIR:-$top/build/kernel}
 test_cache=${KES_TEST_CACHE:-/var/cache/kvm-exitstats-tests}
 # shellcheck source=tests/lib.sh
 . "$top/tests/lib.sh"
-# shellcheck source=scripts/debian13-root.sh
-. "$top/scripts/debian13-root.sh"
+# shellcheck source=scripts/release-roots.sh
+. "$top/scripts/release-roots.sh"
 
 # A kernel target names a Debian kernel series and the release that ships
-# it: "6.1" and "6.12" are Debian 12's, built on this machine; "6.12+deb13",
-# "7.2" and "7.3" are Debian 13's (trixie, trixie-backports), built in the
-# Debian 13 root (scripts/debian13-root.sh) with its gcc-14 and kbuild.
+# it: "6.1" and "6.12" are Debian 12's; "6.12+deb13", "7.2" and "7.3" are
+# Debian 13's (trixie, trixie-backports). Each is built where its release
+# is: on this machine if it runs that release, else in that release's build
+# root (scripts/release-roots.sh) with its compiler and kbuild.
 target_series() {
 	echo "${1%+deb13}"
 }
 
-is_debian13_target() {
+target_release() {
 	case $1 in
-	6.1 | 6.12) return 1 ;;
-	*) return 0 ;;
+	6.1 | 6.12) echo 12 ;;
+	*) echo 13 ;;
 	esac
 }
 
-# Where a target's headers and source are installed: / or the Debian 13 root.
+is_debian13_target() {
+	[ "$(target_release "$1")" = 13 ]
+}
+
+# Where a target's headers and source are installed: / or a release's root.
 target_root() {
-	if is_debian13_target "$1"; then
-		echo "$deb13_build_root"
-	else
-		echo /
-	fi
+	local prefix
+	prefix=$(release_prefix "$(target_release "$1")")
+	echo "${prefix:-/}"
 }
 
 # The kernel release of a target whose headers are of the same version as
@@ -72,10 +75,11 @@ extracted_source_dir() {
 	echo "$dir"
 }
 
-is_debian13_kernel() {
+# The Debian release of kernel KVER: 13 for +deb13 kernels, else 12.
+kernel_release() {
 	case $1 in
-	*+deb13-*) return 0 ;;
-	*) return 1 ;;
+	*+deb13-*) echo 13 ;;
+	*) echo 12 ;;
 	esac
 }
 
@@ -87,21 +91,19 @@ is_debian13_kernel() {
 # modules under usr/lib: all are unpacked, and lib/ leads to usr/lib as in an
 # installed system.
 kernel_image_dir() {
-	local kver=$1 dir debs p taken
+	local kver=$1 dir debs p taken release prefix inside
 	dir=$test_cache/image/$kver
 	debs=$test_cache/debs/$kver
 	if [ ! -f "$dir/.complete" ]; then
 		rm -rf "$debs" "$dir"
 		mkdir -p "$debs" "$dir"
-		if is_debian13_kernel "$kver"; then
-			taken=$(deb13_kernel_pkgs "$deb13_build_root" \
-				"mkdir -p /tmp/kes-debs && cd /tmp/kes-debs && rm -f ./*.deb && download_kernel_image $kver") ||
-				fail "cannot download the image of $kver from Debian 13's archive"
-			mv "$deb13_build_root"/tmp/kes-debs/*.deb "$debs/"
-		else
-			taken=$(. "$top/scripts/kernel-packages.sh" && cd "$debs" && download_kernel_image "$kver") ||
-				fail "cannot download the image of $kver"
-		fi
+		release=$(kernel_release "$kver")
+		prefix=$(release_prefix "$release")
+		inside=$(mktemp -d "$prefix/tmp/kes-debs.XXXXXX")
+		taken=$(release_kernel_pkgs "$release" "cd /tmp/${inside##*/} && download_kernel_image $kver") ||
+			{ rm -rf "$inside"; fail "cannot download the image of $kver from Debian $release's archive"; }
+		mv "$inside"/*.deb "$debs/"
+		rm -rf "$inside"
 		log "$kver: the emulated kernel is $taken$(case $taken in *-unsigned) echo " (the signed linux-image-$kver is not published yet; the same kernel)" ;; esac)"
 		for p in "$debs"/*.deb; do
 			dpkg -x "$p" "$dir"
@@ -128,24 +130,27 @@ patched_modules_dir() {
 	stamp=$(cd "$top" && cat dkms.conf $(find src-kvm -type f | sort) | sha256sum | cut -c1-16)
 	if [ ! -f "$dir/.stamp" ] || [ "$(cat "$dir/.stamp")" != "$stamp" ]; then
 		rm -rf "$dir"
-		if is_debian13_kernel "$kver"; then
-			build_in_debian13 "$kver" "$dir" >&2 || fail "build.sh $kver failed in the Debian 13 root"
-		else
-			"$top/src-kvm/build.sh" "$kver" "$dir" >&2 || fail "build.sh $kver failed"
-		fi
+		build_for_kernel "$kver" "$dir" >&2 || fail "build.sh $kver failed (Debian $(kernel_release "$kver"))"
 		echo "$stamp" >"$dir/.stamp"
 	fi
 	echo "$dir"
 }
 
-# build_in_debian13 KVER OUTDIR [ENV=VALUE...]: src-kvm/build.sh of this
-# tree, run in the Debian 13 root; the modules land in OUTDIR out here.
-build_in_debian13() {
-	local kver=$1 out=$2 inside rc=0
-	shift 2
-	inside=$(mktemp -d "$deb13_build_root/tmp/kes-build.XXXXXX")
+# build_for_kernel KVER OUTDIR [ENV=VALUE...]: src-kvm/build.sh of this
+# tree, run where KVER's release builds (here or in its root); the modules
+# land in OUTDIR out here.
+build_for_kernel() {
+	build_in_release "$(kernel_release "$1")" "$@"
+}
+
+# build_in_release RELEASE KVER OUTDIR [ENV=VALUE...]: the same, for a
+# kernel (a self-built one) of the release given.
+build_in_release() {
+	local release=$1 kver=$2 out=$3 inside rc=0
+	shift 3
+	inside=$(mktemp -d "$(release_prefix "$release")/tmp/kes-build.XXXXXX")
 	cp -a "$top/dkms.conf" "$top/src-kvm" "$inside/"
-	in_deb13 "$deb13_build_root" env "$@" "/tmp/${inside##*/}/src-kvm/build.sh" "$kver" "/tmp/${inside##*/}/out" || rc=$?
+	in_release "$release" env "$@" "/tmp/${inside##*/}/src-kvm/build.sh" "$kver" "/tmp/${inside##*/}/out" || rc=$?
 	if [ $rc -eq 0 ]; then
 		mkdir -p "$out"
 		cp "$inside"/out/*.ko "$out/"

@@ -3,7 +3,7 @@
 # vCPUs but contains no struct vcpu_vmx: kvm.ko must reach its counters at
 # an offset valid for both. Debian's kernels have TDX off, but build.sh
 # also builds for self-built kernels, so this builds the modules for a 7.3
-# tree configured with TDX host support (in the Debian 13 root):
+# tree configured with TDX host support (in Debian 13, or its root):
 #   - the product builds, and kvm-intel.ko contains the TDX code;
 #   - a port that puts the counters in struct vcpu_vmx (as 6.x does) builds
 #     with Debian's configuration but fails the build here, on the
@@ -16,7 +16,8 @@ set -euo pipefail
 target=${1:-7.3}
 series=$(target_series "$target")
 is_debian13_target "$target" || fail "TDX exists from 6.16 on: give a Debian 13 target (7.2, 7.3)"
-root=$deb13_build_root
+# The Debian 13 machine itself, or the Debian 13 root.
+root=$(release_prefix 13)
 tarball=$root/usr/src/linux-source-$series.tar.xz
 [ -f "$tarball" ] || fail "no $tarball: run scripts/install-build-deps.sh"
 tree_parent=/var/tmp/kes-tdx
@@ -37,14 +38,14 @@ trap cleanup EXIT
 if [ "$(cat "$root$tree_parent/.stamp" 2>/dev/null)" != "$stamp" ]; then
 	log "configuring linux-source-$series with TDX host support (once per source version)"
 	start=$(date +%s)
-	in_deb13 "$root" apt-get install -y -q --no-install-recommends gcc flex bison libelf-dev libssl-dev \
+	in_release 13 apt-get install -y -q --no-install-recommends gcc flex bison libelf-dev libssl-dev \
 		>"$work/apt.log" 2>&1 || { tail "$work/apt.log"; fail "cannot install kbuild's tools in the root"; }
 	rm -rf "$root$tree_parent"
 	mkdir -p "$root$tree_parent"
 	tar -xf "$tarball" -C "$root$tree_parent"
 	# Two passes: TDX host support can only be chosen once the first pass
 	# has chosen what it depends on (CONTIG_ALLOC follows from CMA).
-	in_deb13 "$root" sh -c "cd $tree && make -s x86_64_defconfig >/dev/null &&
+	in_release 13 sh -c "cd $tree && make -s x86_64_defconfig >/dev/null &&
 		scripts/config $(echo $options) && make -s olddefconfig &&
 		scripts/config $(echo $options) && make -s olddefconfig &&
 		make -s -j$(nproc) modules_prepare" >"$work/prepare.log" 2>&1 ||
@@ -61,7 +62,7 @@ ln -sfn "$tree" "$root/lib/modules/$fake_kver/build"
 
 start=$(date +%s)
 # Without a vmlinux, modpost cannot resolve the kernel's symbols: warn only.
-if build_in_debian13 "$fake_kver" "$work/ours" KBUILD_MODPOST_WARN=1 >"$work/ours.log" 2>&1; then
+if build_in_release 13 "$fake_kver" "$work/ours" KBUILD_MODPOST_WARN=1 >"$work/ours.log" 2>&1; then
 	check "the product builds for $series with TDX host support ($(($(date +%s) - start)) s)" true
 else
 	sed 's/^/# /' "$work/ours.log" | tail -n 30
@@ -94,12 +95,12 @@ check "the mutant hooks put the counters in struct vcpu_vmx" \
 check_mutant_builds_without_tdx() {
 	local kver
 	kver=$(kernel_release_of_series "$target") || return 1
-	(top=$mutant build_in_debian13 "$kver" "$work/mutant-debian") >"$work/mutant-debian.log" 2>&1 ||
+	(top=$mutant build_for_kernel "$kver" "$work/mutant-debian") >"$work/mutant-debian.log" 2>&1 ||
 		{ sed 's/^/# /' "$work/mutant-debian.log" | tail -n 20; return 1; }
 }
 check "the port with the counters in struct vcpu_vmx builds with Debian's configuration (TDX off)" \
 	check_mutant_builds_without_tdx
-if (top=$mutant build_in_debian13 "$fake_kver" "$work/mutant-tdx" KBUILD_MODPOST_WARN=1) >"$work/mutant-tdx.log" 2>&1; then
+if (top=$mutant build_in_release 13 "$fake_kver" "$work/mutant-tdx" KBUILD_MODPOST_WARN=1) >"$work/mutant-tdx.log" 2>&1; then
 	check "the same port fails to build with TDX host support" false
 else
 	grep -m3 'error:\|exitstats_vmx\.c:' "$work/mutant-tdx.log" | sed 's/^/# /'

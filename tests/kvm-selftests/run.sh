@@ -39,14 +39,10 @@ modules=$(patched_modules_dir "$kver")
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-selftests.XXXXXX")
 trap '[ -n "${KES_KEEP:-}" ] && echo "# kept $work" >&2 || rm -rf "$work"' EXIT
 
-# Runs a shell command where the series is built: here, or in the Debian 13
-# root for Debian 13's series (its gcc-14 and glibc).
+# Runs a shell command where the series is built: here, or in the build
+# root of its release (its compiler and glibc).
 in_build_env() {
-	if is_debian13_target "$series"; then
-		in_deb13 "$deb13_build_root" sh -c "$1"
-	else
-		sh -c "$1"
-	fi
+	in_release "$(target_release "$series")" sh -c "$1"
 }
 
 # The x86_64 KVM selftests of linux-source-SERIES, built once per source
@@ -54,7 +50,7 @@ in_build_env() {
 selftests_dir() {
 	local sseries build_env='' tarball version out src src_in kvm kvm_in name path
 	sseries=$(target_series "$series")
-	is_debian13_target "$series" && build_env=$deb13_build_root
+	build_env=$(release_prefix "$(target_release "$series")")
 	tarball=$build_env/usr/src/linux-source-$sseries.tar.xz
 	[ -f "$tarball" ] || fail "$tarball missing: apt-get install linux-source-$sseries"
 	version=$(in_build_env "dpkg-query -W -f '\${Version}' linux-source-$sseries")

@@ -64,9 +64,9 @@ release_dkms_deb() {
 start_root() {
 	unmount_root
 	if [ "$release" = 12 ]; then
-		make_bookworm_root "$test_cache/bookworm-minbase.tar.gz"
+		make_bookworm_root
 	else
-		deb13_unpack_root "$root" || fail "cannot make the Debian 13 root"
+		release_unpack_root 13 "$root" || fail "cannot make the Debian 13 root"
 		mount_root
 	fi
 	apt_in_root "$logs/apt-update.log" update || fail "apt-get update in the root failed"

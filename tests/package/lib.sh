@@ -33,34 +33,29 @@ mount_root() {
 	mount --bind "$debs" "$root/var/cache/apt/archives"
 }
 
-# A minimal bookworm made once with debootstrap, kept as the tarball BASE.
-bookworm_base_tarball() {
-	local base=$1 tmp
-	[ -f "$base" ] && return 0
-	log "debootstrap bookworm (once; cached in $base)"
-	tmp=$(mktemp -d)
-	debootstrap --variant=minbase bookworm "$tmp" "$(debian_mirror)" >"$pkgdir/debootstrap.log" 2>&1 ||
-		{ tail "$pkgdir/debootstrap.log"; rm -rf "$tmp"; fail "debootstrap failed"; }
-	mkdir -p "$(dirname "$base")"
-	tar -C "$tmp" -czf "$base.tmp" . && mv "$base.tmp" "$base"
-	rm -rf "$tmp"
+# A fresh Debian 12 root at $root from the cached base tarball, with the
+# apt sources of a fresh install, no daemon started, /proc and /dev mounted.
+make_bookworm_root() {
+	unmount_root
+	release_unpack_root 12 "$root" || fail "cannot make the Debian 12 root"
+	mount_root
 }
 
-# A fresh bookworm root at $root from the cached BASE tarball, with this
-# machine's apt sources, no daemon started, /proc and /dev mounted.
-make_bookworm_root() {
-	local base=$1
-	bookworm_base_tarball "$base"
-	unmount_root
-	rm -rf --one-file-system "$root"
-	mkdir -p "$root"
-	tar -C "$root" -xzf "$base"
-	# The same archive as this machine, security updates included.
-	rm -f "$root/etc/apt/sources.list"
-	cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
-	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-	chmod +x "$root/usr/sbin/policy-rc.d"
-	mount_root
+# The packages built for Debian RELEASE: this machine's build, except for a
+# Debian 12 root on a Debian 13 machine (a command built there needs Debian
+# 13's libraries): the build of tests/package/build-packages-in-root.sh 12.
+packages_for_release() {
+	local dir=$top/build/package
+	if [ "$1" = 12 ] && [ "$(machine_release)" = 13 ]; then
+		dir=$top/build/package/debian12-build
+	fi
+	if ! ls "$dir"/kvm-exitstats_*_amd64.deb >/dev/null 2>&1; then
+		case $dir in
+		*/debian12-build) fail "no packages in $dir: run tests/package/build-packages-in-root.sh 12" ;;
+		*) fail "no packages in $dir: run tests/package/build-packages.sh" ;;
+		esac
+	fi
+	echo "$dir"
 }
 
 # apt-get in the root; its output goes to LOG.

@@ -22,13 +22,13 @@ root=$pkgdir/root13
 
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
-command_deb=$(ls "$pkgdir"/kvm-exitstats_*_amd64.deb)
+command_deb=$(ls "$(packages_for_release 13)"/kvm-exitstats_*_amd64.deb)
 logs=$pkgdir/debian13
 mkdir -p "$logs"
 
 trap unmount_root EXIT
 unmount_root
-deb13_unpack_root "$root" || fail "cannot make the Debian 13 root"
+release_unpack_root 13 "$root" || fail "cannot make the Debian 13 root"
 mount_root
 
 apt_in_root "$logs/apt-update.log" update || fail "apt-get update in the Debian 13 root failed"

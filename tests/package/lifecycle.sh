@@ -11,13 +11,12 @@ pkgdir=$(cd "$(dirname "$0")/../.." && pwd)/build/package
 root=$pkgdir/root
 . "$(dirname "$0")/lib.sh"
 
-base=$test_cache/bookworm-minbase.tar.gz
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
-command_deb=$(ls "$pkgdir"/kvm-exitstats_*_amd64.deb)
+command_deb=$(ls "$(packages_for_release 12)"/kvm-exitstats_*_amd64.deb)
 
 trap unmount_root EXIT
-make_bookworm_root "$base"
+make_bookworm_root
 log "installing the 6.1 and 6.12 headers and sources in the root"
 apt_in_root "$pkgdir/apt-update.log" update
 src61=$(kernel_pkgs source_version 6.1)

@@ -12,14 +12,13 @@ pkgdir=$(cd "$(dirname "$0")/../.." && pwd)/build/package
 root=$pkgdir/root-upgrade
 . "$(dirname "$0")/lib.sh"
 
-base=$test_cache/bookworm-minbase.tar.gz
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 dkms_deb=$(ls "$pkgdir"/kvm-exitstats-dkms_*_all.deb)
 logs=$pkgdir/upgrade
 mkdir -p "$logs"
 
 trap unmount_root EXIT
-make_bookworm_root "$base"
+make_bookworm_root
 
 start=$(date +%s)
 apt_in_root "$logs/apt-update-12.log" update || fail "apt-get update (Debian 12) failed"

@@ -1,0 +1,70 @@
+#!/bin/bash
+# The README's quick start on a fresh machine of Debian RELEASE (12 or 13),
+# with a fresh root standing in for it: debootstrapped, with only the apt
+# sources a fresh install has (the release, its updates and security; no
+# backports), git, and a clone of this repository's HEAD in /root. There,
+# as root:
+#   - scripts/demo.sh with no option must pass, on that release's default
+#     kernel, through to the guest's table of exits;
+#   - tests/e2e/run.sh on that kernel must pass (the checks the demo skips);
+#   - a Debian 13 machine builds its own kernel natively, and the demo of
+#     its default kernel needs nothing from trixie-backports.
+# apt's downloads are kept in the test cache across runs (as in the package
+# tests); everything else is fetched and built as on a new machine.
+#
+# usage: tests/fresh-machine.sh 12|13   (about 8 minutes)
+set -euo pipefail
+release=${1:?usage: tests/fresh-machine.sh 12|13}
+top=$(cd "$(dirname "$0")/.." && pwd)
+pkgdir=$top/build/fresh-debian$release
+root=$pkgdir/root
+# shellcheck source=tests/package/lib.sh
+. "$top/tests/package/lib.sh"
+release_codename "$release" >/dev/null || exit 2
+case $release in
+12) default_series=6.1 ;;
+13) default_series=6.12+deb13 ;;
+esac
+
+cleanup() {
+	mountpoint -q "$root/dev/shm" && umount -l "$root/dev/shm"
+	unmount_root
+}
+trap cleanup EXIT
+cleanup
+mkdir -p "$pkgdir"
+release_unpack_root "$release" "$root" || fail "cannot make the Debian $release root"
+release_sources "$release" >"$root/etc/apt/sources.list.d/debian.sources"
+mount_root
+mount --bind /dev/shm "$root/dev/shm"
+sources_before=$(cat "$root"/etc/apt/sources.list.d/*)
+
+start=$(date +%s)
+apt_in_root "$pkgdir/apt-git.log" update || fail "apt-get update in the fresh root failed"
+apt_in_root "$pkgdir/apt-git.log" install git ca-certificates ||
+	{ tail -n 20 "$pkgdir/apt-git.log"; fail "installing git failed"; }
+git clone -q --depth 1 "file://$top" "$root/root/kvm-exitstats" ||
+	fail "cannot clone $top"
+echo "# a fresh Debian $release root with git and a clone of $(git -C "$top" rev-parse --short HEAD): $(($(date +%s) - start)) s"
+
+start=$(date +%s)
+demo_rc=0
+in_root sh -c 'cd /root/kvm-exitstats && scripts/demo.sh' >"$pkgdir/demo.log" 2>&1 || demo_rc=$?
+sed 's/^/# demo: /' "$pkgdir/demo.log" | tail -n 40
+check "scripts/demo.sh passes on a fresh Debian $release machine ($(($(date +%s) - start)) s)" test "$demo_rc" -eq 0
+check "the demo ran the machine's own default kernel ($default_series), built natively" \
+	grep -q "an emulated host runs Debian's $default_series kernel (this machine: Debian $release)" "$pkgdir/demo.log"
+check "the guest's table of exits was shown (kvm-exitstats run -- portio 2000)" \
+	sh -c "grep -q '^VM exits during: portio 2000' '$pkgdir/demo.log' && grep -qE '^reason +exits +share' '$pkgdir/demo.log'"
+check "no Debian $((release == 12 ? 13 : 12)) root was made" \
+	test ! -e "$root/var/cache/kvm-exitstats-tests/debian$((release == 12 ? 13 : 12))-build-root"
+check "apt's sources are as a fresh install has them (nothing added)" \
+	test "$(cat "$root"/etc/apt/sources.list.d/*)" = "$sources_before"
+
+start=$(date +%s)
+e2e_rc=0
+in_root sh -c "cd /root/kvm-exitstats && tests/e2e/run.sh $default_series" >"$pkgdir/e2e.log" 2>&1 || e2e_rc=$?
+sed 's/^/# e2e: /' "$pkgdir/e2e.log"
+check "tests/e2e/run.sh $default_series passes on the fresh Debian $release machine ($(($(date +%s) - start)) s)" \
+	test "$e2e_rc" -eq 0
+finish
