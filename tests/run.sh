@@ -98,13 +98,17 @@ suite_pair "the archive's point-release states on Debian 12: (a) signed image la
 suite "kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3
 suite "the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3
 suite "DKMS builds and installs the modules" "$top/tests/kernel/dkms-test.sh" 6.1 6.12
-for target in 7.3 7.2 6.12+deb13 6.12 6.1; do
-	suite "$target kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" "$target" amd
-done
+# Each contract boots QEMU with one TCG thread (thread=single): two at a
+# time, and the watchdog's test (which mostly waits) beside the last.
+suite_pair "7.3 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 7.3 amd -- \
+	"7.2 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 7.2 amd
+suite_pair "6.12+deb13 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12+deb13 amd -- \
+	"6.12 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12 amd
+suite_pair "6.1 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.1 amd -- \
+	"the emulated host's watchdog" "$top/tests/kernel/watch-serial-test.sh"
 # Bochs is single-threaded, and guest time follows its own instruction count.
 suite_pair "7.3 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 7.3 intel -- \
 	"6.1 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.1 intel
-suite "the emulated host's watchdog" "$top/tests/kernel/watch-serial-test.sh"
 suite "7.3 end to end: Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 7.3
 suite "the quick start on a fresh Debian $other machine, then end to end on its default kernel" "$top/tests/fresh-machine.sh" "$other"
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"
