@@ -22,8 +22,8 @@ other=$((machine == 12 ? 13 : 12))
 export DEBIAN_FRONTEND=noninteractive
 
 # A Debian 13 machine needs trixie-backports for 7.2 and 7.3.
-if [ "$machine" = 13 ] && echo " ${series_of[13]} " | grep -q ' 7\.' &&
-	! apt-cache policy 2>/dev/null | grep -q ' trixie-backports/main '; then
+if [ "$machine" = 13 ] && [[ " ${series_of[13]} " == *" 7."* ]] &&
+	! grep -q ' trixie-backports/main ' <<<"$(apt-cache policy 2>/dev/null)"; then
 	echo "kvm-exitstats: adding trixie-backports to apt's sources, for the 7.x kernels (/etc/apt/sources.list.d/kvm-exitstats-backports.sources)" >&2
 	printf 'Types: deb\nURIs: %s\nSuites: trixie-backports\nComponents: main\nSigned-By: %s\n' \
 		"$(debian_mirror)" /usr/share/keyrings/debian-archive-keyring.gpg \

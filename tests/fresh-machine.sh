@@ -9,15 +9,24 @@
 #   - tests/e2e/run.sh on that kernel must pass (the checks the demo skips);
 #   - a Debian 13 machine builds its own kernel natively, and the demo of
 #     its default kernel needs nothing from trixie-backports.
+# With --whole, the README's second command follows the first instead of
+# the end-to-end test: scripts/install-build-deps.sh and all of tests/run.sh
+# on that machine (with its own roots of the other release, made there).
 # apt's downloads are kept in the test cache across runs (as in the package
 # tests); everything else is fetched and built as on a new machine.
 #
-# usage: tests/fresh-machine.sh 12|13   (about 8 minutes)
+# usage: tests/fresh-machine.sh 12|13 [--whole]   (about 8 minutes; --whole
+#   about as long as tests/run.sh itself on a cold cache)
 set -euo pipefail
-release=${1:?usage: tests/fresh-machine.sh 12|13}
+usage="usage: tests/fresh-machine.sh 12|13 [--whole]"
+release=${1:?$usage}
+whole=${2:-}
+[ -z "$whole" ] || [ "$whole" = --whole ] || { echo "$usage" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 pkgdir=$top/build/fresh-debian$release
 root=$pkgdir/root
+# Its own download cache: it runs beside the package suites.
+apt_archives=fresh-debian$1
 # shellcheck source=tests/package/lib.sh
 . "$top/tests/package/lib.sh"
 release_codename "$release" >/dev/null || exit 2
@@ -43,7 +52,7 @@ start=$(date +%s)
 apt_in_root "$pkgdir/apt-git.log" update || fail "apt-get update in the fresh root failed"
 apt_in_root "$pkgdir/apt-git.log" install git ca-certificates ||
 	{ tail -n 20 "$pkgdir/apt-git.log"; fail "installing git failed"; }
-git clone -q --depth 1 "file://$top" "$root/root/kvm-exitstats" ||
+git clone -q "$top" "$root/root/kvm-exitstats" ||
 	fail "cannot clone $top"
 echo "# a fresh Debian $release root with git and a clone of $(git -C "$top" rev-parse --short HEAD): $(($(date +%s) - start)) s"
 
@@ -60,6 +69,18 @@ check "no Debian $((release == 12 ? 13 : 12)) root was made" \
 	test ! -e "$root/var/cache/kvm-exitstats-tests/debian$((release == 12 ? 13 : 12))-build-root"
 check "apt's sources are as a fresh install has them (nothing added)" \
 	test "$(cat "$root"/etc/apt/sources.list.d/*)" = "$sources_before"
+
+if [ -n "$whole" ]; then
+	start=$(date +%s)
+	whole_rc=0
+	in_root sh -c "cd /root/kvm-exitstats && scripts/install-build-deps.sh && tests/run.sh" >"$pkgdir/run.log" 2>&1 ||
+		whole_rc=$?
+	grep '^=== ' "$pkgdir/run.log" | sed 's/^/# tests\/run.sh: /'
+	tail -n 40 "$pkgdir/run.log" | sed 's/^/# tests\/run.sh: /'
+	check "scripts/install-build-deps.sh and tests/run.sh pass on the fresh Debian $release machine ($(($(date +%s) - start)) s)" \
+		test "$whole_rc" -eq 0
+	finish
+fi
 
 start=$(date +%s)
 e2e_rc=0

@@ -3,18 +3,25 @@
 # dkms.conf, they take precedence over Debian's, and removing them brings
 # Debian's back.
 #
-# usage: dkms-test.sh SERIES...
+# usage: dkms-test.sh TARGET...   (kernels of this machine's release; by
+#   default 6.1 and 6.12 on Debian 12, 6.12+deb13 and 7.3 on Debian 13)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -gt 0 ] || set -- 6.1 6.12
+if [ $# -eq 0 ]; then
+	case $(machine_release) in
+	12) set -- 6.1 6.12 ;;
+	13) set -- 6.12+deb13 7.3 ;;
+	esac
+fi
 name=kvm-exitstats
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 srcdir=/usr/src/$name-$version
 
 resolves_to() {
 	local kver=$1 module=$2 where=$3
-	modinfo -k "$kver" -F filename "$module" | grep -q "^/lib/modules/$kver/$where/"
+	# Debian 13 has /lib as a link to /usr/lib: either may be named.
+	modinfo -k "$kver" -F filename "$module" | grep -q "^\(/usr\)\{0,1\}/lib/modules/$kver/$where/"
 }
 
 cleanup() {

@@ -158,9 +158,7 @@ deps=$(in_root apt-get install -s -q --no-install-recommends "${kernel_debs[@]%%
 # shellcheck disable=SC2086 # a list of packages
 apt_in_root "$logs/apt-deps.log" install dkms initramfs-tools $deps ||
 	{ tail -n 20 "$logs/apt-deps.log"; fail "installing the kernel packages' dependencies failed"; }
-# The kernels' own initramfs is not what this tests, and takes a minute each.
-sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$root/etc/initramfs-tools/update-initramfs.conf"
-chmod -x "$root/etc/kernel/postinst.d/initramfs-tools"
+no_initramfs_in_root
 rm -f "$root"/etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list"
 echo 'deb [trusted=yes] file:/srv/kes-archive ./' >"$root/etc/apt/sources.list.d/kes-archive.list"
 archive=()

@@ -20,10 +20,12 @@ unmount_root() {
 # Also, for these throwaway roots: dpkg does not sync each file it unpacks,
 # and apt's downloads are kept across runs in the test cache, one directory
 # per Debian release (apt verifies each against the index before use; files
-# unused for 30 days are dropped).
+# unused for 30 days are dropped), or the one the caller names in
+# $apt_archives (apt cannot share its download directory with a second apt
+# running at the same time).
 mount_root() {
 	local debs
-	debs=$test_cache/apt-archives/debian$(cut -d. -f1 "$root/etc/debian_version")
+	debs=$test_cache/apt-archives/${apt_archives:-debian$(cut -d. -f1 "$root/etc/debian_version")}
 	mount -t proc proc "$root/proc"
 	mount --bind /dev "$root/dev"
 	mount --bind /dev/pts "$root/dev/pts"
@@ -56,6 +58,14 @@ packages_for_release() {
 		esac
 	fi
 	echo "$dir"
+}
+
+# The kernels' own initramfs is not what the package tests test, and takes
+# half a minute or more per kernel image installed: with initramfs-tools
+# installed, neither its kernel hook nor its trigger makes one.
+no_initramfs_in_root() {
+	sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$root/etc/initramfs-tools/update-initramfs.conf"
+	chmod -x "$root/etc/kernel/postinst.d/initramfs-tools"
 }
 
 # apt-get in the root; its output goes to LOG.

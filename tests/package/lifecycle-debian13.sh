@@ -34,8 +34,7 @@ mount_root
 apt_in_root "$logs/apt-update.log" update || fail "apt-get update in the Debian 13 root failed"
 apt_in_root "$logs/apt-dkms.log" install dkms initramfs-tools ||
 	{ tail -n 20 "$logs/apt-dkms.log"; fail "installing dkms in the Debian 13 root failed"; }
-# The kernels' own initramfs is not what this tests, and takes a minute each.
-sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$root/etc/initramfs-tools/update-initramfs.conf"
+no_initramfs_in_root
 # What Debian 13's dkms package is, for the record.
 src612=$(kernel_pkgs source_version 6.12)
 h612=$(kernel_pkgs headers_for 6.12 "$src612")

@@ -19,6 +19,9 @@ trap unmount_root EXIT
 make_bookworm_root
 log "installing the 6.1 and 6.12 headers and sources in the root"
 apt_in_root "$pkgdir/apt-update.log" update
+apt_in_root "$pkgdir/apt-initramfs.log" install initramfs-tools ||
+	{ tail -n 20 "$pkgdir/apt-initramfs.log"; fail "installing initramfs-tools failed"; }
+no_initramfs_in_root
 src61=$(kernel_pkgs source_version 6.1)
 src612=$(kernel_pkgs source_version 6.12)
 h61=$(kernel_pkgs headers_for 6.1 "$src61")
