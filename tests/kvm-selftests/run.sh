@@ -46,7 +46,8 @@ in_build_env() {
 }
 
 # The x86_64 KVM selftests of linux-source-SERIES, built once per source
-# version; prints the directory with bin/ and list ("name path" per test).
+# version (the test cache keeps the newest build of each target); prints the
+# directory with bin/ and list ("name path" per test).
 selftests_dir() {
 	local sseries build_env='' tarball version out src src_in kvm kvm_in name path
 	sseries=$(target_series "$series")
@@ -54,9 +55,11 @@ selftests_dir() {
 	tarball=$build_env/usr/src/linux-source-$sseries.tar.xz
 	[ -f "$tarball" ] || fail "$tarball missing: apt-get install linux-source-$sseries"
 	version=$(in_build_env "dpkg-query -W -f '\${Version}' linux-source-$sseries")
-	out=$build_root/selftests-$version
+	# Kept outside the tree, so that a fresh clone (CI) reuses them: one
+	# build per source version and per recipe (this function's text).
+	out=$test_cache/selftests/$series/$version-$(declare -f selftests_dir | sha256sum | cut -c1-12)
 	if [ ! -f "$out/.complete" ]; then
-		rm -rf "$out"
+		rm -rf "$(dirname "$out")"
 		mkdir -p "$out/bin"
 		log "building the KVM selftests of linux-source-$sseries $version (about a minute)" >&2
 		# The tree is unpacked where the build runs; src is its path from here.
