@@ -64,5 +64,5 @@ Done. The packages are in build/package/:
   host:  apt install ./build/package/kvm-exitstats-dkms_*_all.deb ./build/package/kvm-exitstats_*_amd64.deb
          (then, as root: kvm-exitstats host)
   guest: apt install ./build/package/kvm-exitstats_*_amd64.deb
-Run every test with: tests/run.sh (as root)
+Run every test with: scripts/install-build-deps.sh && tests/run.sh (as root; the first installs the kernels of every supported series)
 DONE
