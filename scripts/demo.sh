@@ -27,12 +27,7 @@ case "${1:-}" in
 *) echo "usage: $0 [$series_usage]" >&2; exit 2 ;;
 esac
 machine=$(machine_release) || exit 2
-if [ -z "$series" ]; then
-	case $machine in
-	12) series=6.1 ;;
-	13) series=6.12+deb13 ;;
-	esac
-fi
+[ -n "$series" ] || series=$(release_default_target "$machine")
 # What install-build-deps.sh installs: the demo's kernel (and, for a 7.x
 # host, the 6.12 kernel that its guests run), nothing of the other release.
 case $series in

@@ -37,6 +37,15 @@ release_codename() {
 	esac
 }
 
+# The target of release N's default kernel (what linux-image-amd64 follows).
+release_default_target() {
+	case $1 in
+	12) echo 6.1 ;;
+	13) echo 6.12+deb13 ;;
+	*) release_codename "$1" ;;
+	esac
+}
+
 # The root where release N's kernels are built when the machine runs another.
 release_build_root_dir() {
 	echo "$release_cache/debian$1-build-root"

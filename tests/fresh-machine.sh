@@ -29,11 +29,7 @@ root=$pkgdir/root
 apt_archives=fresh-debian$1
 # shellcheck source=tests/package/lib.sh
 . "$top/tests/package/lib.sh"
-release_codename "$release" >/dev/null || exit 2
-case $release in
-12) default_series=6.1 ;;
-13) default_series=6.12+deb13 ;;
-esac
+default_series=$(release_default_target "$release") || exit 2
 
 cleanup() {
 	mountpoint -q "$root/dev/shm" && umount -l "$root/dev/shm"

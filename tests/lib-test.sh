@@ -59,14 +59,14 @@ os_release() {
 where_built() {
 	(KES_OS_RELEASE=$work/os-release KES_TEST_CACHE=/cache
 	 . "$here/../scripts/release-roots.sh"
-	 echo "$(machine_release) 12:$(release_prefix 12) 13:$(release_prefix 13)") 2>&1
+	 echo "$(machine_release) 12:$(release_prefix 12) 13:$(release_prefix 13) default:$(release_default_target "$(machine_release)")") 2>&1
 }
 os_release debian 12
-check "on Debian 12, 6.1 and 6.12 build here and Debian 13's kernels in its root" \
-	[ "$(where_built)" = "12 12: 13:/cache/debian13-build-root" ]
+check "on Debian 12, 6.1 and 6.12 build here and Debian 13's kernels in its root; the default kernel is 6.1" \
+	[ "$(where_built)" = "12 12: 13:/cache/debian13-build-root default:6.1" ]
 os_release debian 13
-check "on Debian 13, its kernels build here and Debian 12's in its root" \
-	[ "$(where_built)" = "13 12:/cache/debian12-build-root 13:" ]
+check "on Debian 13, its kernels build here and Debian 12's in its root; the default kernel is 6.12+deb13" \
+	[ "$(where_built)" = "13 12:/cache/debian12-build-root 13: default:6.12+deb13" ]
 os_release ubuntu 24.04
 check "another system is named in one error line" \
 	sh -c "[ \"\$(KES_OS_RELEASE='$work/os-release' bash -c '. $here/../scripts/release-roots.sh; machine_release' 2>&1)\" = 'kvm-exitstats: error: this machine runs ubuntu 24.04; building and testing need Debian 12 or 13' ]"
