@@ -9,7 +9,8 @@
 # trixie-backports (added to apt's sources if missing: backports are only
 # installed where asked for by name, nothing else is upgraded from them).
 # KES_SERIES_DEBIAN12 and KES_SERIES_DEBIAN13 change the two lists (empty:
-# nothing of that release).
+# nothing of that release). Last, it builds the Bochs of the Intel tests
+# (tests/kernel/build-bochs.sh).
 set -euo pipefail
 # shellcheck source=scripts/kernel-packages.sh
 . "$(dirname "$0")/kernel-packages.sh"
@@ -53,6 +54,11 @@ apt-get install -y -q --no-install-recommends "${packages[@]}" >/tmp/kvm-exitsta
 	{ tail -n 30 /tmp/kvm-exitstats-apt.log >&2; exit 1; }
 echo "kvm-exitstats: build dependencies installed" >&2
 
+# The Intel tests' Bochs builds while the other release's root is made.
+bochs_log=/tmp/kvm-exitstats-bochs.log
+"$(dirname "$0")/../tests/kernel/build-bochs.sh" >"$bochs_log" 2>&1 &
+bochs_job=$!
+
 if [ -n "${series_of[$other]}" ]; then
 	echo "kvm-exitstats: preparing the Debian $other root with the ${series_of[$other]} headers and sources ($(release_build_root_dir "$other"))" >&2
 	start=$(date +%s)
@@ -60,3 +66,6 @@ if [ -n "${series_of[$other]}" ]; then
 	release_build_root "$other" ${series_of[$other]} || { echo "kvm-exitstats: error: the Debian $other root failed" >&2; exit 1; }
 	echo "kvm-exitstats: Debian $other root ready ($(($(date +%s) - start)) s)" >&2
 fi
+
+wait "$bochs_job" || { cat "$bochs_log" >&2; echo "kvm-exitstats: error: building Bochs for the Intel tests failed" >&2; exit 1; }
+grep -v '^/' "$bochs_log" >&2 || true

@@ -1,12 +1,14 @@
 #!/bin/bash
 # The kernel's own KVM selftests on Debian's kvm/kvm-amd and on ours: builds
 # the x86_64 tests from linux-source-SERIES (static), boots Debian's kernel of
-# SERIES under QEMU TCG (AMD SVM) three times at once: with the stock
-# modules, with ours under exitstats=vm and with ours under exitstats=host;
-# then compares the results test by test.
+# SERIES under QEMU TCG (AMD SVM), or with --bochs under Bochs (Intel VMX,
+# kvm-intel), three times at once: with the stock modules, with ours under
+# exitstats=vm and with ours under exitstats=host; then compares the results
+# test by test.
 #
-# usage: tests/kvm-selftests/run.sh SERIES [--limit SECONDS] [--only REGEX]
-#   --limit  per-test time limit (default 30 s)
+# usage: tests/kvm-selftests/run.sh SERIES [--bochs] [--limit SECONDS] [--only REGEX]
+#   --bochs  the emulated host is Bochs with VMX (kvm-intel), one CPU
+#   --limit  per-test time limit (default 30 s; the emulated host's seconds)
 #   --only   run only the tests whose name matches REGEX
 # KES_KEEP=1 keeps the work directory with the serial logs.
 # KES_INJECT="PASS:FAULT[:TEST] ..." injects faults into the emulated hosts
@@ -19,13 +21,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/kernel/lib.sh
 . "$here/../kernel/lib.sh"
 
-usage="usage: tests/kvm-selftests/run.sh SERIES [--limit SECONDS] [--only REGEX]"
+usage="usage: tests/kvm-selftests/run.sh SERIES [--bochs] [--limit SECONDS] [--only REGEX]"
 series=${1:?$usage}
 shift
 limit=30
 only=.
+vendor=amd
 while [ $# -gt 0 ]; do
 	case $1 in
+	--bochs) vendor=intel ;;
 	--limit) limit=${2:?$usage}; shift ;;
 	--only) only=${2:?$usage}; shift ;;
 	*) fail "$usage" ;;
@@ -127,17 +131,28 @@ make_root() {
 	build_l1_program "$top/tests/kernel/drain_console.c" "$root/bin/drain_console"
 	echo "root:x:0:0:root:/tmp:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
-	echo "irqbypass kvm ccp kvm-amd" >"$root/etc/kes-modules"
-	copy_kvm_modules "$image" "$kver" amd "$([ "$kind" = stock ] && echo stock || echo "$modules")" "$root"
+	if [ "$vendor" = amd ]; then
+		echo "irqbypass kvm ccp kvm-amd" >"$root/etc/kes-modules"
+	else
+		echo "irqbypass kvm kvm-intel" >"$root/etc/kes-modules"
+	fi
+	copy_kvm_modules "$image" "$kver" "$vendor" "$([ "$kind" = stock ] && echo stock || echo "$modules")" "$root"
 	cp "$here/l1-init.sh" "$root/init"
 }
 
-# boot_watched LOG ARGS...: boot_qemu, stopped when the serial log has not
-# grown for the per-test limit plus two minutes (a hung emulated host).
+# boot_watched INITRD LOG: boots the emulated host (QEMU with two CPUs, or
+# Bochs with one), stopped when the serial log has not grown for the
+# per-test limit plus two minutes (a hung emulated host).
 boot_watched() {
-	local log=$1
-	shift
-	boot_limit=7200 boot_qemu "$@" &
+	local initrd=$1 log=$2
+	if [ "$vendor" = amd ]; then
+		boot_limit=7200 boot_qemu "$image/boot/vmlinuz-$kver" "$initrd" "$log" -smp 2 -m 2G &
+	else
+		# Bochs cannot exit on a reboot: a panicked host stops (panic=0)
+		# and the watch below ends it.
+		boot_append="$boot_append panic=0" boot_limit=7200 bochs_megs=2048 \
+			boot_bochs "$image/boot/vmlinuz-$kver" "$initrd" "$log" "${log%.log}" &
+	fi
 	watch_serial $! "$log" $((limit + 120)) || echo "KES-HUNG" >>"$log"
 }
 
@@ -165,7 +180,7 @@ boots() {
 		n=$((n + 1))
 		log=$work/serial-$pass-$n.log
 		boot_append="kes.passes=$pass kes.limit=$limit ${resume:+kes.resume=$resume} $(injections "$pass" $n)" \
-			boot_watched "$log" "$image/boot/vmlinuz-$kver" "$work/initrd-$pass.gz" "$log" -smp 2 -m 2G
+			boot_watched "$work/initrd-$pass.gz" "$log"
 		tr -d '\r' <"$log" >>"$all"
 		grep -q '^KES-END' "$all" && return 0
 		last=$(tr -d '\r' <"$log" | grep '^KES-START' | tail -n1 || true)
@@ -182,7 +197,7 @@ boots() {
 		position=${last%% *}
 		last=${last#* }
 		what=crash
-		grep -q '^KES-HUNG' "$log" && what=hang
+		grep -q '^KES-HUNG' "$log" && ! grep -q 'Kernel panic' "$log" && what=hang
 		echo "KES-RESULT $pass $last $what 0" >>"$all"
 		# A reset under QEMU's TCG leaves no such line: none is fine.
 		tr -d '\r' <"$log" | awk -v at="KES-DMESG $pass $last: " '/Oops|BUG|panic/ && n++ < 3 { print at $0 }' >>"$all"
@@ -216,10 +231,14 @@ all_passes() {
 	done
 }
 
+# Bochs is built (once) before the emulated hosts' watches start.
+if [ "$vendor" = intel ] && [ "$(bochs_flavour)" = built ]; then
+	"$top/tests/kernel/build-bochs.sh" --cached >/dev/null || fail "cannot build Bochs for the Intel tests"
+fi
 make_root stock
 make_root ours
 start=$(date +%s)
-log "stock kvm-amd, ours with exitstats=vm and ours with exitstats=host: three emulated hosts at once"
+log "stock kvm-$vendor, ours with exitstats=vm and ours with exitstats=host: three emulated hosts ($([ "$vendor" = amd ] && echo "QEMU TCG, AMD SVM" || echo "Bochs, Intel VMX")) at once"
 all_passes "$work/list"
 log "the three emulated hosts finished in $(( $(date +%s) - start )) s"
 first=("$work"/serial-{stock,vm,host}.log)
