@@ -118,6 +118,21 @@ if [ -s "$tests/not-built" ]; then
 	log "not built from linux-source-$series (compile errors in $tests/build.log): $(tr '\n' ' ' <"$tests/not-built")"
 fi
 grep -E "^[^ ]*($only)[^ ]* " "$tests/list" >"$work/list" || fail "no selftest matches $only"
+# Tests that Bochs itself cannot run, with stock kvm-intel as with ours
+# (each would cost a hung emulated host and its reboot): said, one line
+# each, and not run; never counted as passed.
+declare -A bochs_cannot_run=(
+	[vmx_preemption_timer_test]="the VMX-preemption timer does not fire under Bochs: the emulated host locks up (soft lockup) with stock kvm-intel too"
+)
+if [ "$vendor" = intel ]; then
+	for name in "${!bochs_cannot_run[@]}"; do
+		grep -qE "^([^ ]*/)?$name " "$work/list" || continue
+		log "not run under Bochs: $name: ${bochs_cannot_run[$name]}"
+		grep -vE "^([^ ]*/)?$name " "$work/list" >"$work/list.run" || true
+		mv "$work/list.run" "$work/list"
+	done
+	[ -s "$work/list" ] || fail "no selftest left to run under Bochs"
+fi
 log "$(wc -l <"$work/list") KVM selftests of linux-source-$series, ${limit} s limit each"
 
 # One root per module set: busybox, bash (for the .sh tests), the tests.
