@@ -53,11 +53,21 @@ for series in "$@"; do
 	fi
 	check "dkms status shows $name installed for $kver" \
 		sh -c "dkms status '$name/$version' -k '$kver' 2>/dev/null | grep -q ': installed'"
-	for m in kvm kvm-intel kvm-amd; do
-		check "$kver: $m resolves to updates/dkms with version $version" \
-			sh -c "$(declare -f resolves_to); resolves_to '$kver' '$m' updates/dkms &&
-			       [ \"\$(modinfo -k '$kver' -F version '$m')\" = '$version' ]"
-	done
+	if [ -f "/lib/modules/$kver/modules.dep" ]; then
+		for m in kvm kvm-intel kvm-amd; do
+			check "$kver: $m resolves to updates/dkms with version $version" \
+				sh -c "$(declare -f resolves_to); resolves_to '$kver' '$m' updates/dkms &&
+				       [ \"\$(modinfo -k '$kver' -F version '$m')\" = '$version' ]"
+		done
+	else
+		# DKMS 3.1 and later run no depmod for a kernel whose image is
+		# not installed (no modules.dep): nothing resolves there.
+		echo "# no modules.dep for $kver (its image is not installed here; DKMS ran no depmod): checking the installed files"
+		for m in kvm kvm-intel kvm-amd; do
+			check "$kver: $m is installed in updates/dkms with version $version" \
+				sh -c "[ \"\$(modinfo -F version /lib/modules/'$kver'/updates/dkms/'$m'.ko*)\" = '$version' ]"
+		done
+	fi
 	dkms remove "$name/$version" -k "$kver" >/dev/null 2>&1
 	check "$kver: dkms remove leaves no module in updates/dkms" \
 		sh -c "! ls /lib/modules/'$kver'/updates/dkms/kvm*.ko* 2>/dev/null"

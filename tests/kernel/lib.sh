@@ -42,7 +42,7 @@ target_root() {
 # metapackage such as linux-image-6.12-amd64 may lag behind the source);
 # without linux-source, the newest installed headers.
 kernel_release_of_series() {
-	local target=$1 series root suffix='' dir kver source
+	local target=$1 series root suffix='' dir kver source build
 	series=$(target_series "$target")
 	root=$(target_root "$target")
 	is_debian13_target "$target" && suffix='\+deb13'
@@ -50,7 +50,12 @@ kernel_release_of_series() {
 	for dir in $(ls -d "$root"/usr/src/linux-headers-"$series".*-amd64 2>/dev/null |
 		     grep -E "/linux-headers-${series//./\\.}\.[^-]*(-[0-9]+)?$suffix-amd64\$" | sort -rV); do
 		kver=${dir##*/linux-headers-}
-		[ -d "$root/lib/modules/$kver/build" ] || continue
+		# Debian 12's headers link build to an absolute path, which
+		# means a path inside ROOT, not on this machine.
+		build=$root/lib/modules/$kver/build
+		[ -L "$build" ] && [ "$(readlink "$build" | cut -c1)" = / ] &&
+			build=${root%/}$(readlink "$build")
+		[ -d "$build" ] || continue
 		if [ -n "$source" ] && [ "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' \
 			"linux-headers-$kver" 2>/dev/null)" != "$source" ]; then
 			continue

@@ -76,6 +76,10 @@ check "its kvm-intel.ko contains the TDX code (tdx_vcpu_run)" \
 mutant=$work/mutant
 mkdir -p "$mutant"
 cp -a "$top/dkms.conf" "$top/src-kvm" "$mutant/"
+# The pristine KVM sources that build.sh keeps (a build for Debian's
+# kernel of the series makes them, if no suite before did).
+extracted_source_dir "$target" >/dev/null ||
+	patched_modules_dir "$(kernel_release_of_series "$target")" >/dev/null
 pristine=$(extracted_source_dir "$target") || fail "build.sh kept no extraction of linux-source-$series"
 mkdir -p "$work/a/arch/x86" "$work/b/arch/x86"
 cp -a "$pristine/arch/x86/kvm" "$work/a/arch/x86/"
