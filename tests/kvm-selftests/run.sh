@@ -6,8 +6,10 @@
 # exitstats=vm and with ours under exitstats=host; then compares the results
 # test by test.
 #
-# usage: tests/kvm-selftests/run.sh SERIES [--bochs] [--limit SECONDS] [--only REGEX]
+# usage: tests/kvm-selftests/run.sh SERIES [--bochs] [--vmx] [--limit SECONDS] [--only REGEX]
 #   --bochs  the emulated host is Bochs with VMX (kvm-intel), one CPU
+#   --vmx    only the VMX and nested-virtualization tests (vmx_*, nested_*,
+#            the eVMCS tests, state_test, smm_test, triple_fault_event_test)
 #   --limit  per-test time limit (default 30 s; the emulated host's seconds)
 #   --only   run only the tests whose name matches REGEX
 # KES_KEEP=1 keeps the work directory with the serial logs.
@@ -21,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/kernel/lib.sh
 . "$here/../kernel/lib.sh"
 
-usage="usage: tests/kvm-selftests/run.sh SERIES [--bochs] [--limit SECONDS] [--only REGEX]"
+usage="usage: tests/kvm-selftests/run.sh SERIES [--bochs] [--vmx] [--limit SECONDS] [--only REGEX]"
 series=${1:?$usage}
 shift
 limit=30
@@ -30,6 +32,7 @@ vendor=amd
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bochs) vendor=intel ;;
+	--vmx) only='vmx_|(^|/)nested_|evmcs|(^|/)state_test|(^|/)smm_test|triple_fault' ;;
 	--limit) limit=${2:?$usage}; shift ;;
 	--only) only=${2:?$usage}; shift ;;
 	*) fail "$usage" ;;
