@@ -70,6 +70,15 @@ check "on Debian 13, its kernels build here and Debian 12's in its root; the def
 os_release ubuntu 24.04
 check "another system is named in one error line" \
 	sh -c "[ \"\$(KES_OS_RELEASE='$work/os-release' bash -c '. $here/../scripts/release-roots.sh; machine_release' 2>&1)\" = 'kvm-exitstats: error: this machine runs ubuntu 24.04; building and testing need Debian 12 or 13' ]"
+# On a Debian 13 machine, Debian 12's kernels are in its root, whose headers
+# link build to an absolute path: a path inside the root.
+other_root=$work/cache/debian12-build-root
+mkdir -p "$other_root/usr/src/linux-headers-6.1.0-99-amd64" "$other_root/lib/modules/6.1.0-99-amd64" "$other_root/var/lib/dpkg"
+: >"$other_root/var/lib/dpkg/status"
+ln -s /usr/src/linux-headers-6.1.0-99-amd64 "$other_root/lib/modules/6.1.0-99-amd64/build"
+os_release debian 13
+check "on Debian 13, a Debian 12 kernel whose headers link build to an absolute path is found in its root" \
+	[ "$(KES_OS_RELEASE=$work/os-release KES_TEST_CACHE=$work/cache bash -c ". '$here/kernel/lib.sh'; kernel_release_of_series 6.1" 2>&1)" = 6.1.0-99-amd64 ]
 check "a fresh install's sources: the release, its updates and security, no backports" \
 	[ "$(. "$here/../scripts/release-roots.sh"; release_sources 13 | grep '^Suites:' | paste -sd' ')" = "Suites: trixie trixie-updates Suites: trixie-security" ]
 finish
