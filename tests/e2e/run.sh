@@ -131,11 +131,7 @@ root=$work/root
 l1_base_root "$root" "$image" "$kver"
 copy_kvm_modules "$image" "$kver" "$vendor" "$([ "$stock" = yes ] && echo stock || echo "$modules")" "$root"
 mkdir -p "$root/etc"
-if [ "$vendor" = amd ]; then
-	echo "irqbypass kvm ccp kvm-amd" >"$root/etc/kes-modules"
-else
-	echo "irqbypass kvm kvm-intel" >"$root/etc/kes-modules"
-fi
+kvm_load_order "$vendor" >"$root/etc/kes-modules"
 copy_with_libraries /usr/bin/qemu-system-x86_64 "$root" /bin/qemu-system-x86_64
 # The host's view: the packaged command, as the host runs it.
 copy_with_libraries "$work/guest-pkg/usr/bin/kvm-exitstats" "$root" /bin/kvm-exitstats

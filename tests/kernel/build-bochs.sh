@@ -21,8 +21,9 @@
 # The result is kept in the test cache under a hash of the configure
 # options, the compiler flags and the compiler's version, with the source
 # version beside it: a change to any of them, or a new Debian source version,
-# builds anew; otherwise nothing is fetched or built. With --cached, the apt lists are not refreshed when a
-# build of this recipe exists (the tests call it so; the set-up does not).
+# builds anew; otherwise nothing is fetched or built. With --cached, the apt
+# lists are not refreshed when a build of this recipe exists (the tests call
+# it so; the set-up does not).
 #
 # usage: tests/kernel/build-bochs.sh [--cached]   (about 2.5 minutes cold)
 set -euo pipefail

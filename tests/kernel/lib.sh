@@ -197,6 +197,17 @@ copy_kvm_modules() {
 	done
 }
 
+# The modules the emulated host loads, in order, for VENDOR (amd or intel):
+# Debian's irqbypass (and ccp, which kvm-amd needs even without a CCP
+# device), then kvm and kvm-VENDOR.
+kvm_load_order() {
+	if [ "$1" = amd ]; then
+		echo "irqbypass kvm ccp kvm-amd"
+	else
+		echo "irqbypass kvm kvm-intel"
+	fi
+}
+
 # A busybox root for the emulated host with Debian's irqbypass and ccp
 # modules (kvm-amd needs ccp even without a CCP device) in /lib/kes.
 l1_base_root() {

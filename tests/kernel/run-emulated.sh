@@ -35,13 +35,7 @@ root=$work/root
 l1_base_root "$root" "$image" "$kver"
 cp "$work/l1test" "$root/bin/"
 cp "$modules/kvm.ko" "$root/lib/kes/"
-if [ "$vendor" = amd ]; then
-	cp "$modules/kvm-amd.ko" "$root/lib/kes/"
-	vendor_modules="ccp kvm-amd"
-else
-	cp "$modules/kvm-intel.ko" "$root/lib/kes/"
-	vendor_modules="kvm-intel"
-fi
+cp "$modules/kvm-$vendor.ko" "$root/lib/kes/"
 
 cat >"$root/init" <<EOF
 #!/bin/busybox sh
@@ -52,7 +46,7 @@ mount -t devtmpfs dev /dev
 echo KES-BEGIN
 # Warnings of the emulated machine's own boot are not ours: report, then clear.
 dmesg -c | grep -E 'WARNING|BUG|Oops' | sed 's/^/# before KVM was loaded: /'
-for m in irqbypass kvm $vendor_modules; do
+for m in $(kvm_load_order "$vendor"); do
 	insmod /lib/kes/\$m.ko || echo "not ok - insmod \$m"
 done
 echo "# kvm version \$(cat /sys/module/kvm/version), exitstats=\$(cat /sys/module/kvm/parameters/exitstats)"

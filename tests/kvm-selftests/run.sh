@@ -149,11 +149,7 @@ make_root() {
 	build_l1_program "$top/tests/kernel/drain_console.c" "$root/bin/drain_console"
 	echo "root:x:0:0:root:/tmp:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
-	if [ "$vendor" = amd ]; then
-		echo "irqbypass kvm ccp kvm-amd" >"$root/etc/kes-modules"
-	else
-		echo "irqbypass kvm kvm-intel" >"$root/etc/kes-modules"
-	fi
+	kvm_load_order "$vendor" >"$root/etc/kes-modules"
 	copy_kvm_modules "$image" "$kver" "$vendor" "$([ "$kind" = stock ] && echo stock || echo "$modules")" "$root"
 	cp "$here/l1-init.sh" "$root/init"
 }
