@@ -81,4 +81,12 @@ check "on Debian 13, a Debian 12 kernel whose headers link build to an absolute 
 	[ "$(KES_OS_RELEASE=$work/os-release KES_TEST_CACHE=$work/cache bash -c ". '$here/kernel/lib.sh'; kernel_release_of_series 6.1" 2>&1)" = 6.1.0-99-amd64 ]
 check "a fresh install's sources: the release, its updates and security, no backports" \
 	[ "$(. "$here/../scripts/release-roots.sh"; release_sources 13 | grep '^Suites:' | paste -sd' ')" = "Suites: trixie trixie-updates Suites: trixie-security" ]
+# Two suites at once that prepare one kernel take turns (lock_until_exit).
+preparer() {
+	KES_TEST_CACHE=$work/cache bash -c ". '$here/kernel/lib.sh'
+		x=\$(lock_until_exit '$work/cache/prepare.lock'; echo start >>'$work/turns'; sleep 0.5; echo end >>'$work/turns')"
+}
+preparer & preparer & wait
+check "two preparers of one kernel take turns: the second starts when the first has ended" \
+	[ "$(paste -sd' ' "$work/turns")" = "start end start end" ]
 finish

@@ -68,6 +68,7 @@ trap '[ -n "${KES_KEEP:-}" ] && echo "# kept $work" >&2 || rm -rf "$work"' EXIT
 # Each kernel is built by its own release's DKMS (here, or in its root).
 host_modules() {
 	local out=$build_root/e2e-$kver stamp inside=/tmp/kes-e2e-$kver release prefix
+	lock_until_exit "$out.lock"
 	stamp=$(sha256sum "$dkms_deb" | cut -c1-16)
 	if [ ! -f "$out/.stamp" ] || [ "$(cat "$out/.stamp")" != "$stamp" ]; then
 		rm -rf "$out"

@@ -88,6 +88,17 @@ kernel_release() {
 	esac
 }
 
+# lock_until_exit FILE: waits for, then holds, an exclusive lock on FILE
+# until the calling shell ends. The preparing functions below run in command
+# substitutions ($(...)), so two suites at once (tests/run.sh's pairs) that
+# need the same kernel prepare it once, one after the other.
+lock_until_exit() {
+	local fd
+	mkdir -p "$(dirname "$1")"
+	exec {fd}>"$1"
+	flock "$fd"
+}
+
 # Unpacks the image of kernel KVER (never installed) and prints its
 # directory: linux-image-KVER, or its -unsigned twin while the signed image
 # is not published (download_kernel_image in scripts/kernel-packages.sh; the
@@ -99,6 +110,7 @@ kernel_image_dir() {
 	local kver=$1 dir debs p taken release prefix inside
 	dir=$test_cache/image/$kver
 	debs=$test_cache/debs/$kver
+	lock_until_exit "$test_cache/image/$kver.lock"
 	if [ ! -f "$dir/.complete" ]; then
 		rm -rf "$debs" "$dir"
 		mkdir -p "$debs" "$dir"
@@ -132,6 +144,7 @@ kernel_image_dir() {
 patched_modules_dir() {
 	local kver=$1 dir stamp
 	dir=$build_root/$kver
+	lock_until_exit "$build_root/$kver.lock"
 	stamp=$(cd "$top" && cat dkms.conf $(find src-kvm -type f | sort) | sha256sum | cut -c1-16)
 	if [ ! -f "$dir/.stamp" ] || [ "$(cat "$dir/.stamp")" != "$stamp" ]; then
 		rm -rf "$dir"
