@@ -401,6 +401,7 @@ if [ "${KVM_EXITSTATS_UNPATCHED:-}" = 1 ]; then
 	write_kbuild >"$kvm/Kbuild"
 else
 	cp "$here"/exitstats.c "$here"/exitstats.h "$here"/exitstats_reasons.c "$here"/exitstats_debugfs.c \
+	   "$here"/exitstats_hist.c "$here"/exitstats_hist.h \
 	   "$here"/exitstats_reasons.h "$kvm/"
 	cp "$here/vmx/exitstats_vmx.c" "$kvm/vmx/"
 	cp "$here/svm/exitstats_svm.c" "$kvm/svm/"
@@ -416,7 +417,7 @@ else
 		write_kbuild
 		echo "ccflags-y += -DKVM_EXITSTATS_VERSION='\"$version\"'"
 		echo "ccflags-y += -DKVM_EXITSTATS_EXPORT=$export_macro"
-		echo "kvm-y += exitstats.o exitstats_reasons.o exitstats_debugfs.o"
+		echo "kvm-y += exitstats.o exitstats_reasons.o exitstats_debugfs.o exitstats_hist.o"
 		echo "kvm-intel-y += vmx/exitstats_vmx.o"
 		echo "kvm-amd-y += svm/exitstats_svm.o"
 	} >"$kvm/Kbuild"

@@ -16,30 +16,35 @@
 #include <asm/tsc.h>
 
 #include "exitstats.h"
+#include "exitstats_hist.h"
 #include "exitstats_reasons.h"
 
 #define LEAF_DISCOVERY		0x4FFFFFF0u
 #define LEAF_INFO		0x4FFFFFF1u
 #define LEAF_TOTAL_EXITS64	0x4FFFFFF2u
 #define LEAF_REASON_EXITS64	0x4FFFFFF3u
+#define LEAF_REASON_HISTOGRAM	0x4FFFFFF4u
+#define LEAF_REASON_BUCKET	0x4FFFFFF5u
 #define LEAF_REASON_CYCLES	0x4FFFFFFCu
 #define LEAF_REASON_EXITS_ALT	0x4FFFFFFDu
 #define LEAF_REASON_EXITS	0x4FFFFFFEu
 #define LEAF_TOTALS		0x4FFFFFFFu
 
-#define INTERFACE_VERSION	1
+#define INTERFACE_VERSION	2
 /* "KVMExitStats", little-endian in ebx, ecx, edx like KVM's own signature. */
 #define SIGNATURE_EBX		0x454d564bu
 #define SIGNATURE_ECX		0x53746978u
 #define SIGNATURE_EDX		0x73746174u
 #define UNDEFINED_REASON_EDX	0xFFFFFFFFu
 
-enum exitstats_scope { SCOPE_OFF, SCOPE_VM, SCOPE_HOST };
+/* SCOPE_HIDDEN: counted for the host's file, and guests see stock KVM. */
+enum exitstats_scope { SCOPE_OFF, SCOPE_VM, SCOPE_HOST, SCOPE_HIDDEN };
 
 static const char * const scope_names[] = {
 	[SCOPE_OFF] = "off",
 	[SCOPE_VM] = "vm",
 	[SCOPE_HOST] = "host",
+	[SCOPE_HIDDEN] = "hidden",
 };
 
 DEFINE_STATIC_KEY_TRUE(kvm_exitstats_enabled);
@@ -63,6 +68,7 @@ static struct {
 static DEFINE_MUTEX(vcpus_lock);
 static LIST_HEAD(vcpus);
 static struct kvm_exitstats_count retired[KVM_EXITSTATS_NR_SLOTS];
+static struct kvm_exitstats_row retired_rows[KVM_EXITSTATS_MAX_ROWS];
 
 static int exitstats_param_set(const char *val, const struct kernel_param *kp)
 {
@@ -92,7 +98,7 @@ static const struct kernel_param_ops exitstats_param_ops = {
 };
 module_param_cb(exitstats, &exitstats_param_ops, NULL, 0644);
 MODULE_PARM_DESC(exitstats,
-		 "VM-exit statistics for guests via CPUID 0x4FFFFFFx: vm (own VM, default), host (all VMs) or off");
+		 "VM-exit statistics for guests via CPUID 0x4FFFFFFx: vm (own VM, default), host (all VMs), hidden (host's debugfs only) or off");
 
 static void mark_reason(unsigned long *bitmap, u32 numbering, u32 reason)
 {
@@ -120,6 +126,7 @@ static void mark_defined(const struct kvm_exitstats_reason_table *table)
 void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *v)
 {
 	const struct kvm_exitstats_reason_table *tables;
+	DECLARE_BITMAP(counted, KVM_EXITSTATS_NR_SLOTS);
 	u32 i, nr_tables;
 
 	kvm_exitstats_numbering = v->numbering;
@@ -135,6 +142,9 @@ void __kvm_exitstats_vendor_init(const struct kvm_exitstats_vendor *v)
 	for (i = 0; i < v->nr_handlers; i++)
 		if (v->handlers[i])
 			mark_reason(vendor.handled, v->numbering, i);
+
+	bitmap_and(counted, vendor.defined, vendor.handled, KVM_EXITSTATS_NR_SLOTS);
+	kvm_exitstats_assign_rows(counted);
 }
 KVM_EXITSTATS_EXPORT(__kvm_exitstats_vendor_init);
 
@@ -144,6 +154,7 @@ void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu)
 
 	s->exit_reason = KVM_EXITSTATS_NO_EXIT;
 	INIT_LIST_HEAD(&s->node);
+	kvm_exitstats_alloc_rows(s);
 	if (kvm_exitstats_is_trust_domain(vcpu->kvm))
 		return;
 	mutex_lock(&vcpus_lock);
@@ -162,6 +173,7 @@ void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu)
 		retired[slot].exits += s->count[slot].exits;
 		retired[slot].cycles += s->count[slot].cycles;
 	}
+	kvm_exitstats_retire_rows(s, retired_rows);
 	mutex_unlock(&vcpus_lock);
 }
 
@@ -203,6 +215,28 @@ static struct kvm_exitstats_count sum_counts(struct kvm_vcpu *vcpu, u32 slot,
 	return sum;
 }
 
+/* One slot's counters and histogram, summed over the scope. */
+static void sum_reading(struct kvm_vcpu *vcpu, u32 slot, int scope,
+			struct kvm_exitstats_reading *sum)
+{
+	struct kvm_exitstats_vcpu *s;
+	struct kvm_vcpu *v;
+	unsigned long i;
+
+	memset(sum, 0, sizeof(*sum));
+	if (scope == SCOPE_VM) {
+		kvm_for_each_vcpu(i, v, vcpu->kvm)
+			kvm_exitstats_read_slot(sum, kvm_exitstats_of(v), slot);
+		return;
+	}
+
+	mutex_lock(&vcpus_lock);
+	list_for_each_entry(s, &vcpus, node)
+		kvm_exitstats_read_slot(sum, s, slot);
+	kvm_exitstats_read_retired(sum, retired + slot, retired_rows, slot);
+	mutex_unlock(&vcpus_lock);
+}
+
 enum reason_class { REASON_UNDEFINED, REASON_NOT_HANDLED, REASON_COUNTED };
 
 /* @reason comes from the guest: the slot is clamped under speculation too. */
@@ -224,21 +258,29 @@ static enum reason_class classify_reason(u32 reason, u32 *slot)
 	return REASON_COUNTED;
 }
 
+/* Answers an undefined or unhandled reason (edx); true for a counted one. */
+static bool counted_reason(u32 reason, u32 *slot, u32 *edx)
+{
+	switch (classify_reason(reason, slot)) {
+	case REASON_UNDEFINED:
+		*edx = UNDEFINED_REASON_EDX;
+		return false;
+	case REASON_NOT_HANDLED:
+		return false;
+	case REASON_COUNTED:
+		break;
+	}
+	return true;
+}
+
 static void answer_reason(struct kvm_vcpu *vcpu, u32 leaf, u32 reason,
 			  int scope, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
 {
 	struct kvm_exitstats_count sum;
 	u32 slot;
 
-	switch (classify_reason(reason, &slot)) {
-	case REASON_UNDEFINED:
-		*edx = UNDEFINED_REASON_EDX;
+	if (!counted_reason(reason, &slot, edx))
 		return;
-	case REASON_NOT_HANDLED:
-		return;
-	case REASON_COUNTED:
-		break;
-	}
 
 	sum = sum_counts(vcpu, slot, scope);
 	switch (leaf) {
@@ -256,6 +298,45 @@ static void answer_reason(struct kvm_vcpu *vcpu, u32 leaf, u32 reason,
 	}
 }
 
+/*
+ * 0x4FFFFFF4: ecx = reason; 0x4FFFFFF5: ecx = reason | bucket << 16.  The
+ * bucket comes from the guest: it is clamped under speculation too.
+ */
+static void answer_histogram(struct kvm_vcpu *vcpu, u32 leaf, u32 ecx,
+			     int scope, u32 *eax, u32 *ebx, u32 *ecx_out,
+			     u32 *edx)
+{
+	struct kvm_exitstats_reading reading;
+	u32 reason = ecx, bucket = 0, slot;
+	u64 nonempty;
+
+	if (leaf == LEAF_REASON_BUCKET) {
+		reason = ecx & 0xFFFF;
+		bucket = ecx >> 16;
+	}
+	if (bucket >= KVM_EXITSTATS_BUCKETS) {
+		*edx = UNDEFINED_REASON_EDX;
+		return;
+	}
+	if (!counted_reason(reason, &slot, edx))
+		return;
+	if (!kvm_exitstats_slot_has_row(slot))
+		return;
+
+	sum_reading(vcpu, slot, scope, &reading);
+	if (leaf == LEAF_REASON_BUCKET) {
+		bucket = array_index_nospec(bucket, KVM_EXITSTATS_BUCKETS);
+		*eax = lower_32_bits(reading.bucket[bucket]);
+		*ebx = upper_32_bits(reading.bucket[bucket]);
+		return;
+	}
+	nonempty = kvm_exitstats_nonempty_buckets(&reading);
+	*eax = lower_32_bits(nonempty);
+	*ebx = upper_32_bits(nonempty) | KVM_EXITSTATS_BUCKETS << 8;
+	*ecx_out = lower_32_bits(reading.max);
+	*edx = upper_32_bits(reading.max);
+}
+
 /* Answers the leaves 0x4FFFFFF0..0x4FFFFFFF; the caller checked the range. */
 bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 			   u32 *ecx, u32 *edx)
@@ -264,7 +345,8 @@ bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 	u32 leaf = *eax, reason = *ecx;
 	struct kvm_exitstats_count sum;
 
-	if (scope == SCOPE_OFF || kvm_exitstats_is_trust_domain(vcpu->kvm))
+	if (scope == SCOPE_OFF || scope == SCOPE_HIDDEN ||
+	    kvm_exitstats_is_trust_domain(vcpu->kvm))
 		return false;
 
 	*eax = *ebx = *ecx = *edx = 0;
@@ -298,8 +380,12 @@ bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 	case LEAF_REASON_EXITS:
 		answer_reason(vcpu, leaf, reason, scope, eax, ebx, ecx, edx);
 		break;
+	case LEAF_REASON_HISTOGRAM:
+	case LEAF_REASON_BUCKET:
+		answer_histogram(vcpu, leaf, reason, scope, eax, ebx, ecx, edx);
+		break;
 	default:
-		/* 0x4FFFFFF4..0x4FFFFFFB are reserved. */
+		/* 0x4FFFFFF6..0x4FFFFFFB are reserved. */
 		break;
 	}
 	return true;

@@ -8,9 +8,11 @@
 #ifndef ARCH_X86_KVM_EXITSTATS_H
 #define ARCH_X86_KVM_EXITSTATS_H
 
+#include <linux/bitops.h>
 #include <linux/jump_label.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
+#include <linux/minmax.h>
 #include <asm/msr.h>
 
 #define KVM_EXITSTATS_VMX	1
@@ -37,6 +39,21 @@ struct kvm_exitstats_count {
 };
 
 /*
+ * Each exit's cycles also go into a log2 histogram of its reason, with the
+ * buckets of KVM's LOGHIST statistics: bucket 0 holds exits of 0 cycles,
+ * bucket i (1..34) those of 2^(i-1) to 2^i - 1 cycles, and bucket 35 all
+ * of 2^34 cycles (seconds) or more.  Only reasons KVM handles have a row;
+ * the other slots share a last row that nobody reads.
+ */
+#define KVM_EXITSTATS_BUCKETS		36
+#define KVM_EXITSTATS_MAX_ROWS		128
+
+struct kvm_exitstats_row {
+	u64 max;
+	u64 bucket[KVM_EXITSTATS_BUCKETS];
+};
+
+/*
  * Embedded in each vendor vCPU structure and written only by the thread
  * running that vCPU, so the exit path touches no shared cache line.
  */
@@ -44,6 +61,8 @@ struct kvm_exitstats_vcpu {
 	u64 exit_tsc;
 	u32 exit_reason;
 	struct list_head node;
+	/* kvm_exitstats_nr_rows + 1 rows, or the shared fallback rows. */
+	struct kvm_exitstats_row *rows;
 	struct kvm_exitstats_count count[KVM_EXITSTATS_NR_SLOTS];
 };
 
@@ -86,6 +105,8 @@ bool __kvm_exitstats_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx,
 extern u32 kvm_exitstats_numbering;
 extern size_t kvm_exitstats_vcpu_offset;
 extern u64 kvm_exitstats_enabled_since_tsc;
+/* Where each slot's row starts in a vCPU's rows, in bytes. */
+extern u16 kvm_exitstats_row_offset[KVM_EXITSTATS_NR_SLOTS];
 
 /*
  * A TD vCPU (Intel TDX, 6.16+) is a struct vcpu_tdx, which shares only
@@ -138,14 +159,40 @@ static __always_inline void kvm_exitstats_vm_exit(struct kvm_exitstats_vcpu *s,
 }
 
 /*
+ * Readers (exitstats_hist.c) take no lock: they read exits first and the
+ * row last, and keep a reading only when the row's buckets sum to the exits
+ * read, which this order of the writes makes a consistent snapshot.  Only
+ * this vCPU's thread writes these counters, so, like KVM's own statistics
+ * (vcpu->stat), they are plain single-instruction updates.
+ */
+static __always_inline void kvm_exitstats_add(struct kvm_exitstats_vcpu *s,
+					      u32 slot, u64 cycles)
+{
+	struct kvm_exitstats_row *row = (void *)s->rows +
+					*(kvm_exitstats_row_offset + slot);
+	struct kvm_exitstats_count *count = s->count + slot;
+	u64 *bucket = row->bucket + min_t(u32, fls64(cycles),
+					  KVM_EXITSTATS_BUCKETS - 1);
+
+	(*bucket)++;
+	if (cycles > row->max)
+		row->max = cycles;
+	/* The row before the cycles: pairs with kvm_exitstats_read_slot(). */
+	smp_wmb();
+	count->cycles += cycles;
+	/* The exits last: a reader that sees them sees all the rest. */
+	smp_wmb();
+	count->exits++;
+}
+
+/*
  * Called when the exit is handled: the fastpath re-enters or the handler
- * returned.  The slot is in bounds here; the pointer, not an array index,
- * keeps UBSAN_BOUNDS kernels (Debian 13's 7.x) from checking it again.
+ * returned.  The slot is in bounds here; pointers, not array indexes, keep
+ * UBSAN_BOUNDS kernels (Debian 13's 7.x) from checking it again.
  */
 static __always_inline void kvm_exitstats_handled(struct kvm_vcpu *vcpu)
 {
 	struct kvm_exitstats_vcpu *s;
-	struct kvm_exitstats_count *count;
 	u32 slot;
 
 	if (!static_branch_likely(&kvm_exitstats_enabled))
@@ -156,9 +203,7 @@ static __always_inline void kvm_exitstats_handled(struct kvm_vcpu *vcpu)
 	if (slot >= KVM_EXITSTATS_NR_SLOTS ||
 	    s->exit_tsc < READ_ONCE(kvm_exitstats_enabled_since_tsc))
 		return;
-	count = s->count + slot;
-	WRITE_ONCE(count->exits, count->exits + 1);
-	WRITE_ONCE(count->cycles, count->cycles + (rdtsc() - s->exit_tsc));
+	kvm_exitstats_add(s, slot, rdtsc() - s->exit_tsc);
 }
 
 static __always_inline bool kvm_exitstats_cpuid(struct kvm_vcpu *vcpu,

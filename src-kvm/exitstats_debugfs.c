@@ -7,8 +7,9 @@
  * kvm-exitstats describes the format.
  *
  * Reading takes no lock that a vCPU takes: the vCPUs are walked under RCU
- * and each counter is read once, so a reader polling every VM does not stall
- * them.  The file is read-only, which keeps it readable under lockdown.
+ * and each reason of each vCPU is read as one snapshot (exitstats_hist.c),
+ * so a reader polling every VM does not stall them.  The file is read-only,
+ * which keeps it readable under lockdown.
  */
 #include <linux/debugfs.h>
 #include <linux/kvm_host.h>
@@ -16,6 +17,7 @@
 #include <asm/tsc.h>
 
 #include "exitstats.h"
+#include "exitstats_hist.h"
 
 #define HOST_INTERFACE_VERSION	1
 
@@ -27,16 +29,76 @@ static u32 reason_of_slot(u32 numbering, u32 slot)
 	return slot;
 }
 
-static int exitstats_show(struct seq_file *m, void *unused)
+/* Summed by one reader at a time (no large stack). */
+static DEFINE_MUTEX(sum_lock);
+static struct kvm_exitstats_count sum[KVM_EXITSTATS_NR_SLOTS];
+static struct kvm_exitstats_reading row_sum[KVM_EXITSTATS_MAX_ROWS];
+
+static void sum_vm(struct kvm *kvm, struct kvm_exitstats_count *total)
 {
-	static struct kvm_exitstats_count sum[KVM_EXITSTATS_NR_SLOTS];
-	static DEFINE_MUTEX(sum_lock);
-	struct kvm *kvm = m->private;
-	struct kvm_exitstats_count total = {};
-	const struct kvm_exitstats_count *count;
-	u32 numbering = kvm_exitstats_numbering;
+	struct kvm_exitstats_reading reading;
 	struct kvm_vcpu *vcpu;
 	unsigned long i;
+	u32 slot;
+
+	for (slot = 0; slot < KVM_EXITSTATS_NR_SLOTS; slot++) {
+		memset(&reading, 0, sizeof(reading));
+		kvm_for_each_vcpu(i, vcpu, kvm)
+			kvm_exitstats_read_slot(&reading, kvm_exitstats_of(vcpu), slot);
+		sum[slot].exits = reading.exits;
+		sum[slot].cycles = reading.cycles;
+		if (kvm_exitstats_slot_has_row(slot))
+			row_sum[kvm_exitstats_row(slot)] = reading;
+		total->exits += reading.exits;
+		total->cycles += reading.cycles;
+	}
+}
+
+static void show_histogram(struct seq_file *m, u32 reason,
+			   const struct kvm_exitstats_reading *r)
+{
+	int i;
+
+	seq_printf(m, "hist 0x%x %llu", reason, r->max);
+	for (i = 0; i < KVM_EXITSTATS_BUCKETS; i++)
+		if (r->bucket[i])
+			seq_printf(m, " %d:%llu", i, r->bucket[i]);
+	seq_putc(m, '\n');
+}
+
+/* A second pass, after the VM's lines: it may hold a few more exits. */
+static void show_vcpus(struct seq_file *m, struct kvm *kvm, u32 numbering)
+{
+	const struct kvm_exitstats_count *count;
+	struct kvm_exitstats_count vcpu_total;
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+	u32 slot;
+
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		count = kvm_exitstats_of(vcpu)->count;
+		vcpu_total = (struct kvm_exitstats_count){};
+		for (slot = 0; slot < KVM_EXITSTATS_NR_SLOTS; slot++) {
+			sum[slot].exits = READ_ONCE(count[slot].exits);
+			sum[slot].cycles = READ_ONCE(count[slot].cycles);
+			vcpu_total.exits += sum[slot].exits;
+			vcpu_total.cycles += sum[slot].cycles;
+		}
+		seq_printf(m, "vcpu %d %llu %llu\n", vcpu->vcpu_id,
+			   vcpu_total.exits, vcpu_total.cycles);
+		for (slot = 0; slot < KVM_EXITSTATS_NR_SLOTS; slot++)
+			if (sum[slot].exits)
+				seq_printf(m, "vcpu_reason %d 0x%x %llu %llu\n",
+					   vcpu->vcpu_id, reason_of_slot(numbering, slot),
+					   sum[slot].exits, sum[slot].cycles);
+	}
+}
+
+static int exitstats_show(struct seq_file *m, void *unused)
+{
+	struct kvm *kvm = m->private;
+	struct kvm_exitstats_count total = {};
+	u32 numbering = kvm_exitstats_numbering;
 	u32 slot;
 
 	seq_printf(m, "kvm-exitstats-vm %d\n", HOST_INTERFACE_VERSION);
@@ -45,21 +107,8 @@ static int exitstats_show(struct seq_file *m, void *unused)
 		return 0;
 	}
 
-	/* One reader at a time sums into the static array (no large stack). */
 	mutex_lock(&sum_lock);
-	memset(sum, 0, sizeof(sum));
-	kvm_for_each_vcpu(i, vcpu, kvm) {
-		count = kvm_exitstats_of(vcpu)->count;
-		for (slot = 0; slot < KVM_EXITSTATS_NR_SLOTS; slot++) {
-			sum[slot].exits += READ_ONCE(count[slot].exits);
-			sum[slot].cycles += READ_ONCE(count[slot].cycles);
-		}
-	}
-	for (slot = 0; slot < KVM_EXITSTATS_NR_SLOTS; slot++) {
-		total.exits += sum[slot].exits;
-		total.cycles += sum[slot].cycles;
-	}
-
+	sum_vm(kvm, &total);
 	seq_puts(m, "statistics on\n");
 	seq_printf(m, "numbering %s\n",
 		   numbering == KVM_EXITSTATS_VMX ? "vmx" : "svm");
@@ -71,6 +120,12 @@ static int exitstats_show(struct seq_file *m, void *unused)
 			seq_printf(m, "reason 0x%x %llu %llu\n",
 				   reason_of_slot(numbering, slot),
 				   sum[slot].exits, sum[slot].cycles);
+	seq_printf(m, "buckets %d\n", KVM_EXITSTATS_BUCKETS);
+	for (slot = 0; slot < KVM_EXITSTATS_NR_SLOTS; slot++)
+		if (sum[slot].exits && kvm_exitstats_slot_has_row(slot))
+			show_histogram(m, reason_of_slot(numbering, slot),
+				       &row_sum[kvm_exitstats_row(slot)]);
+	show_vcpus(m, kvm, numbering);
 	mutex_unlock(&sum_lock);
 	return 0;
 }

@@ -82,6 +82,8 @@ other=$((machine == 12 ? 13 : 12))
 
 suite "the test scripts' library" "$top/tests/lib-test.sh"
 suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
+suite "what the command says to Prometheus: promtool, node_exporter and a prometheus server" \
+	"$top/tests/guest/prometheus_test.sh" "$top/build/cmake/guest-utils/kvm-exitstats-model"
 suite "guest command as a static binary" "$top/tests/guest/static-build.sh"
 suite "Debian packages build on this Debian $machine, lintian-clean" "$top/tests/package/build-packages.sh"
 # The Debian 12 root's tests install a command built on Debian 12. (On a

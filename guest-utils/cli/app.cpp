@@ -73,6 +73,10 @@ int run_app(int argc, const char* const* argv, Environment& env)
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     host->add_option("--top", options.host_top, "reasons shown per VM")->capture_default_str();
+    host->add_flag("--vcpus", options.vcpus,
+                   "with --vm: the VM's vCPUs side by side, their exits, host cycles and top reasons "
+                   "(modules 0.4.0 or later)")
+        ->needs(host->get_option("--vm"));
     host->add_option("-o,--output", options.output,
                      "write to this file (atomically, e.g. for node_exporter's textfile collector)");
     host->fallthrough();

@@ -28,6 +28,7 @@ struct Options {
     double window = 0.5;
     double record_interval = 0.1;
     unsigned host_top = 3;
+    bool vcpus = false;
     std::string input;
 };
 

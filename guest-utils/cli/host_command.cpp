@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "kvm_exitstats/formats.hpp"
 #include "kvm_exitstats/host_view.hpp"
+#include "kvm_exitstats/vcpu_view.hpp"
 
 namespace kvm_exitstats::cli {
 
@@ -87,11 +88,21 @@ int one_vm(const Options& options, Environment& env)
 {
     const VmId vm = find_vm(list_vms(env.host_paths), options.vm);
     const VmFile file = read_vm(env.host_paths, vm);
+    const std::string subject = "VM " + vm.label() + ", pid " + std::to_string(vm.pid) + ", " +
+                                std::to_string(file.vcpus) + " vCPUs";
+    if (options.vcpus) {
+        if (file.vcpu_counts.empty()) {
+            env.err << "kvm-exitstats: the host's KVM modules keep no per-vCPU counts (kvm-exitstats-dkms "
+                       "before 0.4.0): upgrade kvm-exitstats-dkms for --vcpus\n";
+            return exit_error;
+        }
+        return show(options.json ? format_vcpu_json(file) : format_vcpu_table(file, subject, options.host_top),
+                    options, env);
+    }
     if (options.prometheus)
         return show(format_host_prometheus({{vm, file}}), options, env);
     Report report = make_report(file);
-    report.subject = "VM " + vm.label() + ", pid " + std::to_string(vm.pid) + ", " +
-                     std::to_string(file.vcpus) + " vCPUs";
+    report.subject = subject;
     return show(format_report(report, options), options, env);
 }
 

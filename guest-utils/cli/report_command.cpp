@@ -63,7 +63,7 @@ int report_one_reason(ExitStatsReader& reader, const Options& options, Environme
     Report report;
     report.info = info;
     report.total = reader.totals();
-    report.rows.push_back({*reason, reason_name(info.numbering, *reason), reading.counts});
+    report.rows.push_back({*reason, reason_name(info.numbering, *reason), reading.counts, std::nullopt});
     Options shown = options;
     shown.show_zero_rows = true;
     env.out << format_report(report, shown);

@@ -1,5 +1,7 @@
 #include "model_hypervisor.hpp"
 
+#include <algorithm>
+
 #include "kvm_exitstats/interface.hpp"
 
 namespace kvm_exitstats::model {
@@ -57,8 +59,12 @@ ModelHypervisor::ModelHypervisor(Numbering numbering, HostState state)
 void ModelHypervisor::add_exits(std::uint32_t reason, std::uint64_t exits,
                                 std::uint64_t cycles_each)
 {
-    counts_[reason].exits += exits;
-    counts_[reason].cycles += exits * cycles_each;
+    Counts& c = counts_[reason];
+    c.exits += exits;
+    c.cycles += exits * cycles_each;
+    c.latency.count[bucket_of(cycles_each)] += exits;
+    if (exits)
+        c.latency.max = std::max(c.latency.max, cycles_each);
 }
 
 std::uint64_t ModelHypervisor::exits(std::uint32_t reason) const
@@ -97,7 +103,7 @@ CpuidRegs ModelHypervisor::answer(std::uint32_t leaf, std::uint32_t subleaf) con
     const Counts sum = total();
     switch (leaf) {
     case kvm_exitstats::leaf::discovery:
-        return {1, kvm_exitstats::leaf::signature_ebx, kvm_exitstats::leaf::signature_ecx,
+        return {version_, kvm_exitstats::leaf::signature_ebx, kvm_exitstats::leaf::signature_ecx,
                 kvm_exitstats::leaf::signature_edx};
     case kvm_exitstats::leaf::info:
         return {static_cast<std::uint32_t>(numbering_), host_scope_ ? 1u : 0u, max_reason_,
@@ -113,9 +119,34 @@ CpuidRegs ModelHypervisor::answer(std::uint32_t leaf, std::uint32_t subleaf) con
     case kvm_exitstats::leaf::reason_exits_alt:
     case kvm_exitstats::leaf::reason_exits:
         return answer_reason(leaf, subleaf);
+    case kvm_exitstats::leaf::reason_histogram:
+    case kvm_exitstats::leaf::reason_bucket:
+        return version_ >= 2 ? answer_histogram(leaf, subleaf) : CpuidRegs{};
     default:
         return {};
     }
+}
+
+CpuidRegs ModelHypervisor::answer_histogram(std::uint32_t leaf, std::uint32_t subleaf) const
+{
+    const bool bucket_leaf = leaf == kvm_exitstats::leaf::reason_bucket;
+    const std::uint32_t reason = bucket_leaf ? subleaf & 0xFFFF : subleaf;
+    const std::uint32_t bucket = bucket_leaf ? subleaf >> 16 : 0;
+    if (reason > max_reason_ || !is_defined(reason) || bucket >= Histogram::buckets)
+        return {0, 0, 0, kvm_exitstats::leaf::undefined_reason_edx};
+    if (!is_handled(reason))
+        return {};
+    auto it = counts_.find(reason);
+    const Histogram h = it == counts_.end() ? Histogram{} : it->second.latency;
+    if (bucket_leaf)
+        return {static_cast<std::uint32_t>(h.count[bucket]), static_cast<std::uint32_t>(h.count[bucket] >> 32), 0, 0};
+    std::uint64_t nonempty = 0;
+    for (unsigned i = 0; i < Histogram::buckets; ++i)
+        if (h.count[i])
+            nonempty |= std::uint64_t{1} << i;
+    return {static_cast<std::uint32_t>(nonempty),
+            static_cast<std::uint32_t>(nonempty >> 32) | Histogram::buckets << 8,
+            static_cast<std::uint32_t>(h.max), static_cast<std::uint32_t>(h.max >> 32)};
 }
 
 CpuidRegs ModelHypervisor::answer_reason(std::uint32_t leaf, std::uint32_t reason) const

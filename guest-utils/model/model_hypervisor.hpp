@@ -8,6 +8,7 @@
 #include <set>
 
 #include "kvm_exitstats/cpuid.hpp"
+#include "kvm_exitstats/histogram.hpp"
 #include "kvm_exitstats/reason_names.hpp"
 
 namespace kvm_exitstats::model {
@@ -27,6 +28,8 @@ public:
 
     void set_state(HostState state) { state_ = state; }
     void set_host_scope(bool host) { host_scope_ = host; }
+    // 1: the modules of kvm-exitstats 0.2.0 and 0.3.0, without histograms.
+    void set_interface_version(std::uint32_t version) { version_ = version; }
     // Exits of the guest's own work.
     void add_exits(std::uint32_t reason, std::uint64_t exits, std::uint64_t cycles_each);
 
@@ -41,15 +44,18 @@ private:
     struct Counts {
         std::uint64_t exits = 0;
         std::uint64_t cycles = 0;
+        Histogram latency;
     };
 
     CpuidRegs answer(std::uint32_t leaf, std::uint32_t subleaf) const;
     CpuidRegs answer_reason(std::uint32_t leaf, std::uint32_t reason) const;
+    CpuidRegs answer_histogram(std::uint32_t leaf, std::uint32_t subleaf) const;
     Counts total() const;
 
     Numbering numbering_;
     HostState state_;
     bool host_scope_ = false;
+    std::uint32_t version_ = 2;
     std::set<std::uint32_t> defined_;
     std::set<std::uint32_t> handled_;
     std::uint32_t max_reason_ = 0;

@@ -8,6 +8,8 @@
 //   run-exits=NAME:COUNT:CYCLES,...  exits a command run by `run` causes
 //   tick-exits=NAME:COUNT:CYCLES,... exits during each interval of `watch`
 //   off-after=N                      the host switches off after N CPUIDs
+//   version=1|2                      the interface version (default 2; 1 has
+//                                    no latency histograms)
 //   terminal=yes                     stdout counts as a terminal (default:
 //                                    whether it is one)
 //   host-root=DIR                    the host's /sys and /proc are under DIR
@@ -36,6 +38,7 @@ struct Settings {
     std::string run_exits;
     std::string tick_exits;
     unsigned long off_after = 0;
+    std::uint32_t version = 2;
     bool terminal = false;
     std::string host_root = "/";
     bool root = true;
@@ -83,6 +86,8 @@ Settings parse_settings(const char* text)
             s.root = value == "yes";
         else if (key == "off-after")
             s.off_after = std::stoul(value);
+        else if (key == "version" && (value == "1" || value == "2"))
+            s.version = value == "1" ? 1 : 2;
         else
             bad_setting(word);
     }
@@ -130,6 +135,7 @@ int main(int argc, char** argv)
     const Settings settings = parse_settings(std::getenv("KES_MODEL"));
     ModelHypervisor model(settings.numbering, settings.state);
     model.set_host_scope(settings.host_scope);
+    model.set_interface_version(settings.version);
     add_exits(model, settings.numbering, settings.exits);
     SwitchingOff cpuid(model, settings.off_after);
 

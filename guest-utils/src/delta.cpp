@@ -44,6 +44,20 @@ Delta subtract(const Snapshot& before, const Snapshot& after)
         c.exits = minus(c.exits, own);
         d.own_exits = own;
     }
+    // A histogram is read after its reason's counts, so a window's buckets
+    // may hold a few exits more than its count (the reader's own CPUIDs
+    // among them); the count is exact, so those are taken out again.
+    for (const auto& [reason, histogram] : after.histograms) {
+        auto old = before.histograms.find(reason);
+        Histogram window =
+            old == before.histograms.end() ? histogram : kvm_exitstats::subtract(histogram, old->second);
+        const auto counted = d.reasons.find(reason);
+        const std::uint64_t exits = counted == d.reasons.end() ? 0 : counted->second.exits;
+        if (window.exits() > exits)
+            window = remove_exits(window, window.exits() - exits);
+        if (!window.empty())
+            d.histograms[reason] = window;
+    }
     d.total = sum_of(d.reasons);
     return d;
 }

@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kvm_exitstats/formats.hpp"
+#include "latency_json.hpp"
 
 namespace kvm_exitstats {
 
@@ -27,6 +28,8 @@ nlohmann::json report_json(const Report& r)
             item["exits_per_second"] = row.counts.exits / *r.window_seconds;
             item["cycles_per_second"] = row.counts.cycles / *r.window_seconds;
         }
+        if (row.latency)
+            item["latency"] = latency_json(*row.latency);
         reasons.push_back(std::move(item));
     }
 

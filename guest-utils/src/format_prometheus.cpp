@@ -2,6 +2,7 @@
 
 #include "kvm_exitstats/formats.hpp"
 #include "kvm_exitstats/text_fields.hpp"
+#include "prometheus_histogram.hpp"
 
 namespace kvm_exitstats {
 using text::label_value;
@@ -26,6 +27,16 @@ std::string format_prometheus(const Report& r)
     prometheus_family(out, "kvm_exitstats_all_cycles_total", "counter",
                       "Host TSC cycles spent handling VM exits of all reasons.");
     out += fmt::format("kvm_exitstats_all_cycles_total {}\n", r.total.cycles);
+    if (r.has_latency() && r.info.tsc_khz) {
+        prometheus_family(out, "kvm_exitstats_exit_duration_seconds", "histogram",
+                          "Host time spent handling each VM exit, by exit reason.");
+        for (const ReasonRow& row : r.rows)
+            if (row.latency)
+                append_duration_histogram(out, "kvm_exitstats_exit_duration_seconds",
+                                          fmt::format("numbering=\"{}\",reason=\"{}\",code=\"{}\"", numbering,
+                                                      label_value(row.name), row.reason),
+                                          *row.latency, row.counts.cycles, r.info.tsc_khz);
+    }
     prometheus_family(out, "kvm_exitstats_tsc_hertz", "gauge", "Host TSC frequency (0 if unknown).");
     out += fmt::format("kvm_exitstats_tsc_hertz {}\n",
                        static_cast<std::uint64_t>(r.info.tsc_khz) * 1000);

@@ -5,6 +5,7 @@
 
 namespace kvm_exitstats {
 using text::grouped;
+using text::short_duration;
 
 namespace {
 
@@ -17,6 +18,17 @@ std::string duration(const HostInfo& info, std::uint64_t cycles)
 {
     auto seconds = cycles_to_seconds(info, cycles);
     return seconds ? fmt::format(" ({:.6f} s of host time)", *seconds) : std::string();
+}
+
+// p50, p90, p99 and max of one reason's exits, as host time where it is known.
+std::string latency_cells(const ReasonRow& row, std::uint32_t tsc_khz)
+{
+    if (!row.latency || row.latency->empty())
+        return fmt::format(" {:>9} {:>9} {:>9} {:>9}", "-", "-", "-", "-");
+    std::string cells;
+    for (double q : {0.5, 0.9, 0.99})
+        cells += fmt::format(" {:>9}", short_duration(*quantile(*row.latency, q), tsc_khz));
+    return cells + fmt::format(" {:>9}", short_duration(static_cast<double>(row.latency->max), tsc_khz));
 }
 
 }  // namespace
@@ -43,6 +55,9 @@ std::string format_table(const Report& r, const TableOptions& options)
                                      "share", "cycles", "avg cycles");
     if (rates)
         header += fmt::format(" {:>12} {:>16}", "exits/s", "cycles/s");
+    const bool latency = r.has_latency();
+    if (latency)
+        header += fmt::format(" {:>9} {:>9} {:>9} {:>9}", "p50", "p90", "p99", "max");
     out += header + '\n';
     std::size_t hidden = 0;
     for (const ReasonRow& row : r.rows) {
@@ -59,10 +74,15 @@ std::string format_table(const Report& r, const TableOptions& options)
         if (rates)
             out += fmt::format(" {:>12.1f} {:>16.0f}", row.counts.exits / *r.window_seconds,
                                row.counts.cycles / *r.window_seconds);
+        if (latency)
+            out += latency_cells(row, r.info.tsc_khz);
         out += '\n';
     }
     if (hidden)
         out += fmt::format("({} reasons without exits not shown; --all shows them)\n", hidden);
+    if (r.latency_unsupported)
+        out += "(no percentiles: the host's kvm-exitstats modules are older than 0.4.0 and keep no latency "
+               "histograms)\n";
     return out;
 }
 

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "kvm_exitstats/text_fields.hpp"
+#include "latency_json.hpp"
+#include "prometheus_histogram.hpp"
 
 namespace kvm_exitstats {
 
@@ -12,6 +14,7 @@ using text::csv_field;
 using text::grouped;
 using text::label_value;
 using text::prometheus_family;
+using text::short_duration;
 
 namespace {
 
@@ -39,7 +42,7 @@ HostView make_host_view(const std::vector<VmSample>& before, const std::vector<V
     for (const VmSample& sample : before)
         earlier.emplace(sample.id.dir, &sample);
     for (const VmSample& now : after) {
-        VmRow row{now, std::nullopt, {}};
+        VmRow row{now, std::nullopt, {}, {}};
         const auto found = earlier.find(now.id.dir);
         if (found != earlier.end()) {
             const VmSample* then = found->second;
@@ -49,6 +52,13 @@ HostView make_host_view(const std::vector<VmSample>& before, const std::vector<V
                 const Counts delta = old == then->file.reasons.end() ? counts : minus(counts, old->second);
                 if (delta.exits)
                     row.window_reasons[reason] = delta;
+            }
+            for (const auto& [reason, histogram] : now.file.histograms) {
+                const auto old = then->file.histograms.find(reason);
+                const Histogram delta =
+                    old == then->file.histograms.end() ? histogram : subtract(histogram, old->second);
+                if (!delta.empty())
+                    row.window_histograms[reason] = delta;
             }
         }
         view.rows.push_back(std::move(row));
@@ -64,21 +74,35 @@ HostView make_host_view(const std::vector<VmSample>& before, const std::vector<V
 
 namespace {
 
+// The 99th percentile of a reason's exits, where the modules keep histograms.
+std::string tail_text(const std::map<std::uint32_t, Histogram>& histograms, std::uint32_t reason,
+                      std::uint32_t tsc_khz)
+{
+    const auto found = histograms.find(reason);
+    if (found == histograms.end())
+        return "";
+    const auto p99 = quantile(found->second, 0.99);
+    return p99 ? " p99 " + short_duration(*p99, tsc_khz) : "";
+}
+
 // The reasons that cost the most host cycles in the window (over the VM's
-// life if the window saw none), with their share of those cycles.
+// life if the window saw none), with their share of those cycles and the
+// tail of their exits.
 std::string top_reasons(const VmRow& row, std::size_t top)
 {
     const bool in_window = row.window && row.window->cycles;
     const auto& reasons = in_window ? row.window_reasons : row.now.file.reasons;
+    const auto& histograms = in_window ? row.window_histograms : row.now.file.histograms;
     const std::uint64_t all = in_window ? row.window->cycles : row.now.file.total.cycles;
     std::vector<std::pair<std::uint32_t, Counts>> sorted(reasons.begin(), reasons.end());
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const auto& a, const auto& b) { return a.second.cycles > b.second.cycles; });
     std::string out;
     for (std::size_t i = 0; i < sorted.size() && i < top; ++i)
-        out += fmt::format("{}{} {:.0f}%", i ? ", " : "", reason_name(row.now.file.numbering, sorted[i].first),
+        out += fmt::format("{}{} {:.0f}%{}", i ? ", " : "", reason_name(row.now.file.numbering, sorted[i].first),
                            all ? 100.0 * static_cast<double>(sorted[i].second.cycles) / static_cast<double>(all)
-                               : 0.0);
+                               : 0.0,
+                           tail_text(histograms, sorted[i].first, row.now.file.tsc_khz));
     return out.empty() ? "-" : out;
 }
 
@@ -98,7 +122,7 @@ std::string format_host_table(const HostView& view, std::size_t top)
         return "no running VMs\n";
     std::string out = fmt::format("{:>8} {:<20} {:>5} {:>14} {:>18} {:>10} {:>16}  {}\n", "PID", "NAME",
                                   "VCPUS", "EXITS", "HOST CYCLES", "EXITS/S", "CYCLES/S",
-                                  "TOP REASONS (share of cycles)");
+                                  "TOP REASONS (share of cycles, p99 of an exit)");
     for (const VmRow& row : view.rows) {
         const VmFile& f = row.now.file;
         out += fmt::format("{:>8} {:<20} {:>5} {:>14} {:>18} {:>10} {:>16}  {}\n", row.now.id.pid,
@@ -118,10 +142,11 @@ std::string format_host_line(const HostView& view, double time_seconds)
     if (view.rows.empty())
         line += " no running VMs";
     for (const VmRow& row : view.rows)
-        line += fmt::format(" | {} exits/s {} cycles/s {}", row.now.id.label(),
+        line += fmt::format(" | {} exits/s {} cycles/s {} top {}", row.now.id.label(),
                             rate_text(row, false, view.window_seconds),
                             row.window ? fmt::format("{:.0f}", per_second(row.window->cycles, view.window_seconds))
-                                       : "-");
+                                       : "-",
+                            top_reasons(row, 1));
     return line + '\n';
 }
 
@@ -132,11 +157,15 @@ std::string format_host_json(const HostView& view, bool one_line)
     for (const VmRow& row : view.rows) {
         const VmFile& f = row.now.file;
         json reasons = json::array();
-        for (const auto& [reason, c] : f.reasons)
-            reasons.push_back({{"reason", reason},
-                               {"name", reason_name(f.numbering, reason)},
-                               {"exits", c.exits},
-                               {"cycles", c.cycles}});
+        for (const auto& [reason, c] : f.reasons) {
+            json item = {{"reason", reason},
+                         {"name", reason_name(f.numbering, reason)},
+                         {"exits", c.exits},
+                         {"cycles", c.cycles}};
+            if (const auto h = f.histograms.find(reason); h != f.histograms.end())
+                item["latency"] = latency_json(h->second);
+            reasons.push_back(std::move(item));
+        }
         json vm = {{"pid", row.now.id.pid},     {"dir", row.now.id.dir},
                    {"name", row.now.id.name},   {"numbering", numbering_name(f.numbering)},
                    {"tsc_khz", f.tsc_khz},      {"vcpus", f.vcpus},
@@ -192,6 +221,22 @@ std::string format_host_prometheus(const std::vector<VmSample>& samples)
                       "Host TSC cycles spent handling the VM's exits, all reasons.");
     for (const VmSample& s : samples)
         out += fmt::format("kvm_exitstats_vm_all_cycles_total{{{}}} {}\n", vm_labels(s), s.file.total.cycles);
+    const bool any_histogram = std::any_of(samples.begin(), samples.end(), [](const VmSample& s) {
+        return !s.file.histograms.empty() && s.file.tsc_khz;
+    });
+    if (any_histogram) {
+        prometheus_family(out, "kvm_exitstats_vm_exit_duration_seconds", "histogram",
+                          "Host time spent handling each of the VM's exits, by exit reason.");
+        for (const VmSample& s : samples)
+            for (const auto& [reason, h] : s.file.histograms)
+                if (s.file.tsc_khz)
+                    append_duration_histogram(
+                        out, "kvm_exitstats_vm_exit_duration_seconds",
+                        fmt::format("{},numbering=\"{}\",reason=\"{}\",code=\"{}\"", vm_labels(s),
+                                    numbering_name(s.file.numbering),
+                                    label_value(reason_name(s.file.numbering, reason)), reason),
+                        h, s.file.reasons.at(reason).cycles, s.file.tsc_khz);
+    }
     prometheus_family(out, "kvm_exitstats_vm_vcpus", "gauge", "vCPUs of the VM.");
     for (const VmSample& s : samples)
         out += fmt::format("kvm_exitstats_vm_vcpus{{{}}} {}\n", vm_labels(s), s.file.vcpus);

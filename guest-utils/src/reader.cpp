@@ -87,6 +87,26 @@ ReasonReading ExitStatsReader::reason(std::uint32_t reason)
     return {true, {join(exits.ebx, exits.eax), join(cycles.ebx, cycles.ecx)}};
 }
 
+std::optional<Histogram> ExitStatsReader::histogram(std::uint32_t reason)
+{
+    if (info().version < leaf::histogram_version)
+        return std::nullopt;
+    const CpuidRegs summary = query(leaf::reason_histogram, reason);
+    if ((summary.ebx >> 8 & 0xFF) != Histogram::buckets)
+        return std::nullopt;
+    const std::uint64_t nonempty = join(summary.ebx & 0xFF, summary.eax);
+    if (!nonempty)
+        return std::nullopt;
+    Histogram h;
+    h.max = join(summary.edx, summary.ecx);
+    for (unsigned i = 0; i < Histogram::buckets; ++i)
+        if (nonempty >> i & 1) {
+            const CpuidRegs bucket = query(leaf::reason_bucket, reason | i << 16);
+            h.count[i] = join(bucket.ebx, bucket.eax);
+        }
+    return h;
+}
+
 Snapshot ExitStatsReader::snapshot()
 {
     // The first info() reads the signature itself; later snapshots check it
@@ -114,6 +134,12 @@ Snapshot ExitStatsReader::snapshot()
         s.reasons[r] = counts;
         s.total += counts;
     }
+    // Read after the counts, a histogram may hold more exits (for the CPUID
+    // reason, the reader's own); it is cut to the count it goes with.
+    for (const auto& [r, counts] : s.reasons)
+        if (counts.exits)
+            if (auto h = histogram(r))
+                s.histograms[r] = h->exits() > counts.exits ? remove_exits(*h, h->exits() - counts.exits) : *h;
     return s;
 }
 

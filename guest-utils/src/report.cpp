@@ -2,15 +2,21 @@
 
 #include <algorithm>
 
+#include "kvm_exitstats/interface.hpp"
+
 namespace kvm_exitstats {
 namespace {
 
-std::vector<ReasonRow> rows_of(Numbering numbering, const std::map<std::uint32_t, Counts>& reasons)
+std::vector<ReasonRow> rows_of(Numbering numbering, const std::map<std::uint32_t, Counts>& reasons,
+                               const std::map<std::uint32_t, Histogram>& histograms)
 {
     std::vector<ReasonRow> rows;
     rows.reserve(reasons.size());
-    for (const auto& [reason, counts] : reasons)
-        rows.push_back({reason, reason_name(numbering, reason), counts});
+    for (const auto& [reason, counts] : reasons) {
+        rows.push_back({reason, reason_name(numbering, reason), counts, std::nullopt});
+        if (const auto found = histograms.find(reason); found != histograms.end())
+            rows.back().latency = found->second;
+    }
     std::stable_sort(rows.begin(), rows.end(), [](const ReasonRow& a, const ReasonRow& b) {
         return a.counts.exits > b.counts.exits;
     });
@@ -24,7 +30,8 @@ Report make_report(const Snapshot& snapshot)
     Report r;
     r.info = snapshot.info;
     r.total = snapshot.total;
-    r.rows = rows_of(snapshot.info.numbering, snapshot.reasons);
+    r.rows = rows_of(snapshot.info.numbering, snapshot.reasons, snapshot.histograms);
+    r.latency_unsupported = snapshot.info.version < leaf::histogram_version;
     return r;
 }
 
@@ -33,10 +40,16 @@ Report make_report(const Delta& delta, double window_seconds)
     Report r;
     r.info = delta.info;
     r.total = delta.total;
-    r.rows = rows_of(delta.info.numbering, delta.reasons);
+    r.rows = rows_of(delta.info.numbering, delta.reasons, delta.histograms);
+    r.latency_unsupported = delta.info.version < leaf::histogram_version;
     r.window_seconds = window_seconds;
     r.own_exits = delta.own_exits;
     return r;
+}
+
+bool Report::has_latency() const
+{
+    return std::any_of(rows.begin(), rows.end(), [](const ReasonRow& row) { return row.latency.has_value(); });
 }
 
 std::optional<double> cycles_to_seconds(const HostInfo& info, std::uint64_t cycles)

@@ -16,6 +16,20 @@ std::string grouped(std::uint64_t n)
     return out;
 }
 
+std::string short_duration(double cycles, std::uint32_t tsc_khz)
+{
+    if (tsc_khz == 0)
+        return cycles < 10000 ? fmt::format("{:.0f} cycles", cycles) : fmt::format("{:.1f}k cycles", cycles / 1000);
+    const double seconds = cycles / (tsc_khz * 1000.0);
+    if (seconds < 1e-6)
+        return fmt::format("{:.0f}ns", seconds * 1e9);
+    if (seconds < 1e-3)
+        return fmt::format("{:.1f}µs", seconds * 1e6);
+    if (seconds < 1)
+        return fmt::format("{:.2f}ms", seconds * 1e3);
+    return fmt::format("{:.1f}s", seconds);
+}
+
 std::string csv_field(const std::string& text)
 {
     if (text.find_first_of(",\"\n") == std::string::npos)

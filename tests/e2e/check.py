@@ -84,7 +84,7 @@ def io_exits(report):
 
 guest = console("[guest] ")
 signature = [line for line in guest if line.startswith("L2-SIGNATURE")]
-check(bool(signature) and "eax=0x00000001 ebx=0x454d564b ecx=0x53746978 edx=0x73746174" in signature[0],
+check(bool(signature) and "eax=0x00000002 ebx=0x454d564b ecx=0x53746978 edx=0x73746174" in signature[0],
       "cpuid -l 0x4FFFFFF0 in the guest shows the \"KVMExitStats\" signature")
 totals = [int(re.search(r"eax=(0x[0-9a-f]+)", line).group(1), 16)
           for line in guest if line.startswith("L2-TOTALS")]
@@ -140,6 +140,14 @@ load_io = io_exits(load[0]) if load else -1
 window_io = io_exits(window[0]) if window else -1
 check(load_io > window_io >= 0,
       f"host --json: the guest doing port reads has more I/O exits ({load_io}) than the other ({window_io})")
+load_row = [line for line in lines if line.startswith("[host] ") and "guest-load" in line]
+check(bool(load_row) and re.search(r"\b(io|IO_INSTRUCTION) \d+% p99 [\d.]+(ns|µs|ms|s)\b", load_row[0]) is not None,
+      f"kvm-exitstats host shows the p99 of the costliest reasons ({load_row[0][-60:] if load_row else '-'})")
+histograms_agree = listed and all(
+    sum(r["latency"]["buckets"]) == r["exits"] for vm in listed["vms"] for r in vm["reasons"] if "latency" in r)
+with_latency = sum(1 for vm in (listed["vms"] if listed else []) for r in vm["reasons"] if "latency" in r)
+check(bool(histograms_agree) and with_latency > 0,
+      f"host --json: each of the {with_latency} reasons with a histogram has its exits in its buckets")
 prometheus = block("host-prometheus") or ""
 cost = [line for line in lines if line.startswith("KES-HOST-COST ")]
 seconds = [float(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m ([\d.]+)s", cost[0])] if cost else []
@@ -151,28 +159,44 @@ check(re.search(r'^kvm_exitstats_vm_all_exits_total\{vm="guest-load",pid="\d+",k
                 prometheus, re.M) is not None,
       "host --prometheus: counters with a vm label per guest")
 
-agree = {int(m.group(1)): (int(m.group(2)), int(m.group(3)))
-         for m in (re.search(r"L2-AGREE (\d) reason=\d+ exits=(\d+) cycles=(\d+)", line)
-                   for line in console("[guest, agree] ")) if m}
+agree_lines = {int(m.group(1)): m for m in (re.search(
+    r"L2-AGREE (\d) reason=\d+ exits=(\d+) cycles=(\d+) max=(\d+) buckets=([0-9:,]*) queries=(\d+)", line)
+    for line in console("[guest, agree] ")) if m}
+agree = {r: (int(m.group(2)), int(m.group(3))) for r, m in agree_lines.items()}
 host_1, host_2 = cpuid_reason(json_of("agree-1")), cpuid_reason(json_of("agree-2"))
 if len(agree) == 2:
     (g1_exits, g1_cycles), (g2_exits, g2_cycles) = agree[1], agree[2]
     print(f"# agreement: guest read {g1_exits} then {g2_exits} CPUID exits; the host's file said "
           f"{host_1['exits']} then {host_2['exits']}; cycles guest {g1_cycles}, {g2_cycles}, "
           f"host {host_1['cycles']}, {host_2['cycles']}")
-    # Each guest reading is two CPUIDs (exits, then cycles): the host's file
-    # counts both; the cycles the guest read lack only its second one.
-    check(host_1["exits"] == g1_exits + 2 and host_2["exits"] == g2_exits + 2,
-          f"host and guest agree exactly on the CPUID exits: {host_1['exits']} = {g1_exits} + 2, "
-          f"{host_2['exits']} = {g2_exits} + 2")
-    check(g2_exits - g1_exits == 1000 + 2 and host_2["exits"] - host_1["exits"] == 1002,
-          f"between the readings: 1000 CPUIDs and the 2 of the first reading "
+    # Each guest reading is two CPUIDs (exits, then cycles) and then its
+    # histogram's (one, and one per marked bucket: queries): the host's file
+    # counts them all; the cycles the guest read lack all but the first.
+    q1, q2 = int(agree_lines[1].group(6)), int(agree_lines[2].group(6))
+    check(host_1["exits"] == g1_exits + 2 + q1 and host_2["exits"] == g2_exits + 2 + q2,
+          f"host and guest agree exactly on the CPUID exits: {host_1['exits']} = {g1_exits} + 2 + {q1}, "
+          f"{host_2['exits']} = {g2_exits} + 2 + {q2}")
+    check(g2_exits - g1_exits == 1000 + 2 + q1 and host_2["exits"] - host_1["exits"] == 1000 + 2 + q2,
+          f"between the readings: 1000 CPUIDs and those of the readings "
           f"(guest {g2_exits - g1_exits}, host {host_2['exits'] - host_1['exits']})")
-    mean = (host_2["cycles"] - host_1["cycles"]) / 1002
+    mean = (host_2["cycles"] - host_1["cycles"]) / (1000 + 2 + q2)
     extra_1, extra_2 = host_1["cycles"] - g1_cycles, host_2["cycles"] - g2_cycles
-    check(0 < extra_1 < 20 * mean and 0 < extra_2 < 20 * mean,
-          f"the host's cycles exceed the guest's by one CPUID exit ({extra_1}, {extra_2} cycles; "
+    check(0 < extra_1 < 20 * mean * (1 + q1) and 0 < extra_2 < 20 * mean * (1 + q2),
+          f"the host's cycles exceed the guest's by its later reading CPUIDs ({extra_1}, {extra_2} cycles; "
           f"a CPUID exit costs {mean:.0f} on average)")
+    # The guest read its histogram after its counts, bucket by bucket, each
+    # read one more CPUID exit: the host's buckets hold the guest's, and
+    # besides them between 1 and `queries` of those reading exits.
+    for round_ in (1, 2):
+        m = agree_lines[round_]
+        guest = {int(i): int(n) for i, n in (item.split(":") for item in m.group(5).split(",") if item)}
+        latency = cpuid_reason(json_of(f"agree-{round_}")).get("latency", {})
+        host = latency.get("buckets", [])
+        extra = sum(host) - sum(guest.values()) if host else -1
+        check(bool(host) and all(host[i] >= n for i, n in guest.items()) and
+              1 <= extra <= int(m.group(6)) and int(m.group(4)) <= latency["max_cycles"],
+              f"reading {round_}: the host's CPUID histogram holds the guest's ({sum(guest.values())} exits "
+              f"in {len(guest)} buckets) and {extra} of its {m.group(6)} histogram reads")
 else:
     check(False, f"the agree guest printed both readings ({agree})")
 

@@ -193,7 +193,11 @@ while :; do
 	else
 		log "the emulated host ended after $elapsed s without finishing (a QEMU TCG reset that Debian's own modules show too); trying again ($((attempt + 1)) of $host_attempts)"
 	fi
+	# What went wrong first (a panic's or oops' head), then how it ended.
+	tr -d '\r' <"$serial" | awk 'NF' | grep -m1 -A 30 -E 'BUG:|Oops|general protection|watchdog: |Kernel panic' |
+		sed "s/^/# attempt $attempt, first trouble: /" || true
 	tr -d '\r' <"$serial" | awk 'NF' | tail -n 25 | sed "s/^/# attempt $attempt: /"
+	cp "$serial" "$work/serial-attempt-$attempt.log"
 	attempt=$((attempt + 1))
 done
 # The console as a user sees it, without the markers and the JSON reports.

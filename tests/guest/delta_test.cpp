@@ -12,6 +12,7 @@ BOOST_AUTO_TEST_CASE(the_readers_own_exits_are_removed)
 {
     for (Numbering numbering : {Numbering::vmx, Numbering::svm}) {
         ModelHypervisor host(numbering);
+        host.set_interface_version(1);
         ExitStatsReader reader(host);
         const Snapshot before = reader.snapshot();
         const Snapshot after = reader.snapshot();
@@ -22,6 +23,23 @@ BOOST_AUTO_TEST_CASE(the_readers_own_exits_are_removed)
         BOOST_TEST(d.reasons.at(cpuid_reason(numbering)).cycles == 0u);
         BOOST_TEST(d.own_exits == 1 + 2 * after.reasons.size());
     }
+}
+
+BOOST_AUTO_TEST_CASE(window_histograms_hold_the_window_s_exits_without_the_readers_own)
+{
+    ModelHypervisor host(Numbering::vmx);
+    ExitStatsReader reader(host);
+    const Snapshot before = reader.snapshot();
+    host.add_exits(30, 40, 3000);      // IO_INSTRUCTION, bucket 12
+    host.add_exits(30, 2, 2000000);    // bucket 21
+    host.add_exits(10, 5, 1500);       // the guest's own CPUIDs, as the reader's
+    const Snapshot after = reader.snapshot();
+    const Delta d = subtract(before, after);
+    BOOST_TEST(d.histograms.at(30).count[12] == 40u);
+    BOOST_TEST(d.histograms.at(30).count[21] == 2u);
+    BOOST_TEST(d.histograms.at(30).max == 2000000u);
+    BOOST_TEST(d.reasons.at(10).exits == 5u);
+    BOOST_TEST(d.histograms.at(10).exits() == 5u);
 }
 
 BOOST_AUTO_TEST_CASE(work_between_snapshots_is_counted_exactly)

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -40,7 +41,7 @@ BOOST_AUTO_TEST_CASE(json_parses_back_and_reasons_sum_to_the_total)
     for (Numbering numbering : {Numbering::vmx, Numbering::svm}) {
         const Report report = model_report(numbering);
         const auto doc = nlohmann::json::parse(format_json(report));
-        BOOST_TEST(doc.at("interface_version").get<int>() == 1);
+        BOOST_TEST(doc.at("interface_version").get<int>() == 2);
         BOOST_TEST(doc.at("numbering").get<std::string>() == std::string(numbering_name(numbering)));
         BOOST_TEST(doc.at("scope").get<std::string>() == "vm");
         std::uint64_t exits = 0, cycles = 0;
@@ -77,11 +78,13 @@ BOOST_AUTO_TEST_CASE(csv_has_one_row_per_reason_and_a_total)
 {
     const Report report = model_report(Numbering::svm);
     const auto lines = lines_of(format_csv(report));
-    BOOST_TEST(lines.front() == "reason,name,exits,share,cycles,avg_cycles");
+    BOOST_TEST(lines.front().rfind("reason,name,exits,share,cycles,avg_cycles,max_cycles,b0,b1,", 0) == 0u);
+    BOOST_TEST(lines.front().substr(lines.front().size() - 8) == ",b34,b35");
     BOOST_TEST(lines.size() == report.rows.size() + 2);
     BOOST_TEST(lines[1] == "1024,npf,1200," + lines[1].substr(lines[1].find(',', 9) + 1));
     BOOST_TEST(lines.back().rfind("total,all reasons,", 0) == 0u);
-    const std::regex row(R"(^[0-9a-z]+,("[^"]*"|[^,"]*),[0-9]+,[0-9.]+,[0-9]+,[0-9.]+$)");
+    // Reasons with exits have a maximum and 36 buckets; the others, empty fields.
+    const std::regex row(R"(^[0-9a-z]+,("[^"]*"|[^,"]*),[0-9]+,[0-9.]+,[0-9]+,[0-9.]+((,[0-9]+){37}|,{37})$)");
     for (std::size_t i = 1; i < lines.size(); ++i)
         BOOST_TEST(std::regex_match(lines[i], row), lines[i]);
     BOOST_TEST(format_csv(report).find("DB excp") != std::string::npos);
@@ -91,11 +94,11 @@ BOOST_AUTO_TEST_CASE(prometheus_follows_the_exposition_format)
 {
     const Report report = model_report(Numbering::vmx);
     const std::regex sample(
-        R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? [0-9]+$)");
+        R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? [0-9][0-9.e+-]*$)");
     const std::regex help(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$)");
-    const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$)");
+    const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$)");
     std::set<std::string> typed;
-    std::string current;
+    std::string current, current_type;
     std::size_t samples = 0;
     std::smatch m;
     for (const std::string& line : lines_of(format_prometheus(report))) {
@@ -104,15 +107,23 @@ BOOST_AUTO_TEST_CASE(prometheus_follows_the_exposition_format)
         } else if (std::regex_match(line, m, type)) {
             BOOST_TEST(typed.insert(m[1]).second, "TYPE given twice: " << line);
             current = m[1];
+            current_type = m[2];
             if (m[2] == "counter")
                 BOOST_TEST((current.size() > 6 && current.substr(current.size() - 6) == "_total"));
         } else {
             BOOST_TEST_REQUIRE(std::regex_match(line, m, sample), "not a sample: " << line);
-            BOOST_TEST(m[1] == current, "sample outside its family: " << line);
+            const bool in_histogram = current_type == "histogram" &&
+                                      (m[1] == current + "_bucket" || m[1] == current + "_sum" ||
+                                       m[1] == current + "_count");
+            BOOST_TEST((m[1] == current || in_histogram), "sample outside its family: " << line);
             ++samples;
         }
     }
-    BOOST_TEST(samples == 2 * report.rows.size() + 4);
+    // A histogram has 36 buckets, a sum and a count for each reason with exits.
+    const auto with_latency = static_cast<std::size_t>(
+        std::count_if(report.rows.begin(), report.rows.end(), [](const ReasonRow& r) { return r.latency.has_value(); }));
+    BOOST_TEST(with_latency == 3u);  // I/O, EPT violations and the reader's own CPUIDs
+    BOOST_TEST(samples == 2 * report.rows.size() + 4 + with_latency * (36 + 2));
     BOOST_TEST(format_prometheus(report).find(
                    "kvm_exitstats_exits_total{numbering=\"vmx\",reason=\"EPT_VIOLATION\",code=\"48\"} 1200") !=
                std::string::npos);

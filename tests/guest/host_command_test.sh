@@ -38,6 +38,30 @@ expect 0 '"name": "db"' "" host --json
 expect 0 "VM exits of VM web1, pid 100, 2 vCPUs (AMD SVM host" "" host --vm web1
 expect 0 "npf (0x400)" "" host --vm 100-11
 expect 0 'kvm_exitstats_vm_exits_total{vm="web1",pid="100",kvm_dir="100-11",numbering="svm",reason="io",code="123"} 1500' "" host --vm web1 --prometheus
+# --vcpus: modules before 0.4.0 keep no per-vCPU part; 0.4.0's file has one.
+expect 1 "keep no per-vCPU counts (kvm-exitstats-dkms before 0.4.0): upgrade kvm-exitstats-dkms" "" host --vm web1 --vcpus
+expect 2 "--vcpus requires --vm" "" host --vcpus
+cat >"$host/sys/kernel/debug/kvm/200-12/exitstats" <<'FILE'
+kvm-exitstats-vm 1
+statistics on
+numbering svm
+tsc_khz 2994000
+vcpus 2
+total 1100 9000000
+reason 0x78 100 1000000
+reason 0x7b 1000 8000000
+buckets 36
+hist 0x78 20000 13:90 15:10
+hist 0x7b 9000 12:900 14:100
+vcpu 0 1000 8000000
+vcpu_reason 0 0x7b 1000 8000000
+vcpu 1 100 1000000
+vcpu_reason 1 0x78 100 1000000
+FILE
+expect 0 "    0          1,000  90.9%          8,000,000  88.9%  io 100%" "" host --vm db --vcpus
+expect 0 "    1            100   9.1%          1,000,000  11.1%  hlt 100%" "" host --vm db --vcpus
+expect 0 '"vcpu": 1' "" host --vm db --vcpus --json
+expect 0 "io 89% p99 " "" host --window 0
 expect 0 "" "" host --prometheus -o "$work/out.prom"
 grep -q 'kvm_exitstats_vm_all_exits_total{vm="web1",pid="100",kvm_dir="100-11"} 3000' "$work/out.prom" &&
 	! ls "$work"/out.prom.tmp 2>/dev/null && echo "ok - -o writes the textfile (and no temporary is left)" ||

@@ -30,7 +30,7 @@ BOOST_AUTO_TEST_CASE(decodes_the_host_description)
     host.set_host_scope(true);
     ExitStatsReader reader(host);
     const HostInfo info = reader.info();
-    BOOST_TEST(info.version == 1u);
+    BOOST_TEST(info.version == 2u);
     BOOST_TEST((info.numbering == Numbering::svm));
     BOOST_TEST((info.scope == Scope::host));
     BOOST_TEST(info.max_reason == 0x403u);
@@ -83,6 +83,7 @@ BOOST_AUTO_TEST_CASE(snapshots_cost_one_plus_two_per_defined_reason)
 {
     for (Numbering numbering : {Numbering::vmx, Numbering::svm}) {
         ModelHypervisor host(numbering);
+        host.set_interface_version(1);
         ExitStatsReader reader(host);
         const Snapshot first = reader.snapshot();
         const std::uint64_t before = reader.queries_issued();
@@ -94,10 +95,42 @@ BOOST_AUTO_TEST_CASE(snapshots_cost_one_plus_two_per_defined_reason)
     }
 }
 
+BOOST_AUTO_TEST_CASE(histograms_cost_one_per_reason_with_exits_and_one_per_bucket_that_holds_them)
+{
+    ModelHypervisor host(Numbering::svm);
+    host.add_exits(0x400, 100, 7000);  // bucket 13
+    host.add_exits(0x400, 1, 900000);  // bucket 20
+    host.add_exits(0x7b, 20, 3000);    // bucket 12
+    ExitStatsReader reader(host);
+    reader.snapshot();
+    const std::uint64_t before = reader.queries_issued();
+    const Snapshot s = reader.snapshot();
+    // npf: 2 buckets, io: 1, cpuid (the reader's own exits, all in one bucket): 1.
+    BOOST_TEST(reader.queries_issued() - before == 1 + 2 * s.reasons.size() + (1 + 2) + (1 + 1) + (1 + 1));
+    const Histogram& npf = s.histograms.at(0x400);
+    BOOST_TEST(npf.count[13] == 100u);
+    BOOST_TEST(npf.count[20] == 1u);
+    BOOST_TEST(npf.max == 900000u);
+    BOOST_TEST(s.histograms.at(0x7b).exits() == 20u);
+    // The CPUID histogram, read after the count, is cut to the count.
+    BOOST_TEST(s.histograms.at(0x72).exits() == s.reasons.at(0x72).exits);
+}
+
+BOOST_AUTO_TEST_CASE(interface_1_has_no_histograms_and_costs_nothing_more)
+{
+    ModelHypervisor host(Numbering::svm);
+    host.set_interface_version(1);
+    host.add_exits(0x400, 100, 7000);
+    ExitStatsReader reader(host);
+    BOOST_TEST(reader.snapshot().histograms.empty());
+    BOOST_TEST(!reader.histogram(0x400).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(first_snapshot_reads_the_signature_once)
 {
     for (Numbering numbering : {Numbering::vmx, Numbering::svm}) {
         ModelHypervisor host(numbering);
+        host.set_interface_version(1);
         ExitStatsReader reader(host);
         const Snapshot s = reader.snapshot();
         std::uint64_t scanned = s.info.max_reason + 1;

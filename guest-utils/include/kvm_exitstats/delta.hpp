@@ -16,6 +16,8 @@ struct Delta {
     // reason and so from the total. Their count is exact; their cycles are
     // estimated at the window's mean cost of a CPUID exit.
     std::uint64_t own_exits = 0;
+    // Each with no more exits than its reason's count in the window.
+    std::map<std::uint32_t, Histogram> histograms;
 };
 
 // after - before, without the CPUID exits of the reader that took both.

@@ -17,6 +17,7 @@ struct VmRow {
     // The window's exits and cycles, if the VM was there at its start.
     std::optional<Counts> window;
     std::map<std::uint32_t, Counts> window_reasons;
+    std::map<std::uint32_t, Histogram> window_histograms;
 };
 
 struct HostView {

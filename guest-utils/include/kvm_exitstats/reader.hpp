@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kvm_exitstats/cpuid.hpp"
+#include "kvm_exitstats/histogram.hpp"
 #include "kvm_exitstats/reason_names.hpp"
 
 namespace kvm_exitstats {
@@ -73,6 +74,8 @@ struct Snapshot {
     Counts total;
     std::map<std::uint32_t, Counts> reasons;
     std::map<std::uint32_t, std::uint64_t> reason_read_at;
+    // Interface 2 and later: the reasons with exits that KVM handles.
+    std::map<std::uint32_t, Histogram> histograms;
 };
 
 class ExitStatsReader {
@@ -85,8 +88,13 @@ public:
     Counts totals();
     ReasonReading reason(std::uint32_t reason);
     // The first snapshot finds the defined reasons among 0..max_reason;
-    // each snapshot then costs 1 + 2 * (defined reasons) CPUIDs.
+    // each snapshot then costs 1 + 2 * (defined reasons) CPUIDs, and from
+    // interface 2 on one more per reason with exits and one per bucket that
+    // holds its exits.
     Snapshot snapshot();
+    // Interface 2: a handled reason's histogram; none if it has no exits
+    // or the host keeps no histograms.
+    std::optional<Histogram> histogram(std::uint32_t reason);
 
     // CPUIDs this reader has executed, each of them a VM exit.
     std::uint64_t queries_issued() const { return queries_; }

@@ -15,6 +15,7 @@ struct ReasonRow {
     std::uint32_t reason = 0;
     std::string name;
     Counts counts;
+    std::optional<Histogram> latency;  // where the host keeps histograms
 };
 
 struct Report {
@@ -26,6 +27,10 @@ struct Report {
     std::uint64_t own_exits = 0;
     // Whose exits these are, for the title; empty: the guest's own view.
     std::string subject;
+    // The host's modules are older than 0.4.0: no histograms to show.
+    bool latency_unsupported = false;
+
+    bool has_latency() const;
 };
 
 Report make_report(const Snapshot& snapshot);

@@ -7,13 +7,22 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "kvm_exitstats/histogram.hpp"
 #include "kvm_exitstats/report.hpp"
 
 namespace kvm_exitstats {
 
 // The newest format version this reader understands.
 constexpr unsigned vm_file_version = 1;
+
+// One vCPU's part of the file (kvm-exitstats 0.4.0 and later).
+struct VcpuCounts {
+    unsigned id = 0;
+    Counts total;
+    std::map<std::uint32_t, Counts> reasons;  // only reasons with exits
+};
 
 struct VmFile {
     unsigned version = 0;
@@ -23,6 +32,11 @@ struct VmFile {
     unsigned vcpus = 0;
     Counts total;
     std::map<std::uint32_t, Counts> reasons;  // only reasons with exits
+    // Modules before 0.4.0 keep none (no "buckets" line); later ones have
+    // one for each handled reason with exits.
+    bool keeps_histograms = false;
+    std::map<std::uint32_t, Histogram> histograms;
+    std::vector<VcpuCounts> vcpu_counts;
 };
 
 class MalformedVmFile : public std::runtime_error {
@@ -31,7 +45,8 @@ public:
 };
 
 // Throws MalformedVmFile, naming the line, for text that is not a file of a
-// version this reader knows, or whose reasons do not add up to its total.
+// version this reader knows, whose reasons do not add up to its total, or
+// whose histograms do not add up to their reasons.
 VmFile parse_vm_file(std::string_view text);
 
 // The host's view as a report in the guest's layout.
