@@ -417,6 +417,8 @@ else
 		write_kbuild
 		echo "ccflags-y += -DKVM_EXITSTATS_VERSION='\"$version\"'"
 		echo "ccflags-y += -DKVM_EXITSTATS_EXPORT=$export_macro"
+		# Only for bench/exit-overhead: exits counted up to KVM's own TSC read.
+		[ "${KVM_EXITSTATS_TSC_PROBE:-}" != 1 ] || echo "ccflags-y += -DKVM_EXITSTATS_TSC_PROBE"
 		echo "kvm-y += exitstats.o exitstats_reasons.o exitstats_debugfs.o exitstats_hist.o"
 		echo "kvm-intel-y += vmx/exitstats_vmx.o"
 		echo "kvm-amd-y += svm/exitstats_svm.o"

@@ -165,6 +165,7 @@ void kvm_exitstats_vcpu_create(struct kvm_vcpu *vcpu)
 void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	struct kvm_exitstats_vcpu *s = kvm_exitstats_of(vcpu);
+	u64 exits = 0;
 	int slot;
 
 	mutex_lock(&vcpus_lock);
@@ -172,8 +173,10 @@ void kvm_exitstats_vcpu_destroy(struct kvm_vcpu *vcpu)
 	for (slot = 0; slot < KVM_EXITSTATS_NR_SLOTS; slot++) {
 		retired[slot].exits += s->count[slot].exits;
 		retired[slot].cycles += s->count[slot].cycles;
+		exits += s->count[slot].exits;
 	}
-	kvm_exitstats_retire_rows(s, retired_rows);
+	/* A vCPU that never exited has nothing in its rows to add. */
+	kvm_exitstats_retire_rows(s, exits ? retired_rows : NULL);
 	mutex_unlock(&vcpus_lock);
 }
 

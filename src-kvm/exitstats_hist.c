@@ -70,7 +70,7 @@ void kvm_exitstats_alloc_rows(struct kvm_exitstats_vcpu *s)
 		s->rows = fallback_rows;
 }
 
-/* The vCPU runs no more: its rows are added to @retired and freed. */
+/* The vCPU runs no more: its rows are added to @retired (if any) and freed. */
 void kvm_exitstats_retire_rows(struct kvm_exitstats_vcpu *s,
 			       struct kvm_exitstats_row *retired)
 {
@@ -78,7 +78,7 @@ void kvm_exitstats_retire_rows(struct kvm_exitstats_vcpu *s,
 
 	if (!s->rows || !has_own_rows(s))
 		return;
-	for (row = 0; row < nr_rows; row++) {
+	for (row = 0; retired && row < nr_rows; row++) {
 		retired[row].max = max(retired[row].max, s->rows[row].max);
 		for (i = 0; i < KVM_EXITSTATS_BUCKETS; i++)
 			retired[row].bucket[i] += s->rows[row].bucket[i];

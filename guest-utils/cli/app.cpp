@@ -106,8 +106,14 @@ int run_app(int argc, const char* const* argv, Environment& env)
                 "and the running total");
     plot->add_option("recording", options.input, "the CSV file")->required()->check(CLI::ExistingFile);
     plot->add_option("-o,--output", options.output, "the picture: FILE.svg or FILE.png")->required();
-    plot->add_option("--top", options.top, "reasons drawn on their own; the others are \"other\"")
+    plot->add_option("--top", options.top,
+                     "reasons drawn on their own (the others are \"other\"); with --latency, "
+                     "the costliest reasons drawn")
         ->capture_default_str();
+    plot->add_flag("--latency", options.latency,
+                   "draw how long the exits took instead: for each of the reasons that cost the most host "
+                   "time, a heat map of its exits' durations over time and the p99 of each interval "
+                   "(recordings of modules that keep histograms, 0.4.0 on)");
 
     try {
         app.parse(argc, argv);

@@ -30,6 +30,7 @@ struct Options {
     unsigned host_top = 3;
     bool vcpus = false;
     std::string input;
+    bool latency = false;
 };
 
 int report_command(const Options& options, Environment& env);

@@ -75,7 +75,6 @@ int record(const VmId& vm, const Options& options, Environment& env)
         env.err << "kvm-exitstats: cannot write " << options.output << ": " << std::strerror(errno) << '\n';
         return exit_error;
     }
-    csv << recording_csv_header() << std::flush;
 
     Recording meta;
     meta.vm = vm.label();
@@ -99,13 +98,18 @@ int record(const VmId& vm, const Options& options, Environment& env)
                 env.err << "kvm-exitstats: the samples before this error are in " << options.output << '\n';
             throw;
         }
-        // Times count from the first sample, which is 0 s.
-        if (samples == 0)
-            start = env.now_seconds();
-        const double now = env.now_seconds() - start;
+        // Times count from the first sample, which is 0 s; the columns
+        // follow what the first sample's modules keep.
+        const double sampled_at = env.now_seconds();
+        if (samples == 0) {
+            start = sampled_at;
+            meta.has_latency = file.keeps_histograms;
+            csv << recording_csv_header(meta.has_latency);
+        }
+        const double now = sampled_at - start;
         meta.numbering = file.numbering;
         meta.tsc_khz = file.tsc_khz;
-        csv << recording_csv_rows(meta, {now, file.total, file.reasons}) << std::flush;
+        csv << recording_csv_rows(meta, {now, file.total, file.reasons, file.histograms}) << std::flush;
         if (!csv) {
             progress.end();
             env.err << "kvm-exitstats: cannot write " << options.output << ": " << std::strerror(errno) << '\n';

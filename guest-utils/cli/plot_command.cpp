@@ -82,12 +82,28 @@ int plot_command(const Options& options, Environment& env)
         env.err << "kvm-exitstats: cannot read " << options.input << ": " << std::strerror(errno) << '\n';
         return exit_error;
     }
-    PlotData plot;
+    std::string title, data_text, script_text;
+    WorkDirectory work;
+    const std::string data = work.path() + "/plot.dat", script = work.path() + "/plot.gp";
     try {
-        plot = make_plot_data(parse_recording(csv), options.top);
+        const Recording recording = parse_recording(csv);
+        if (options.latency) {
+            const LatencyPlotData plot = make_latency_plot_data(recording, options.top);
+            title = plot.title;
+            data_text = gnuplot_latency_data(plot);
+            script_text = gnuplot_latency_script(plot, data, options.output, *format);
+        } else {
+            const PlotData plot = make_plot_data(recording, options.top);
+            title = plot.title;
+            data_text = gnuplot_data(plot);
+            script_text = gnuplot_script(plot, data, options.output, *format);
+        }
     } catch (const MalformedRecording& e) {
         env.err << "kvm-exitstats: " << options.input << ": " << e.what()
                 << " (plot reads what \"host record\" and \"watch --csv\" write)\n";
+        return exit_error;
+    } catch (const NoLatency& e) {
+        env.err << "kvm-exitstats: " << options.input << ": --latency: " << e.what() << '\n';
         return exit_error;
     }
     if (!in_path("gnuplot")) {
@@ -95,10 +111,7 @@ int plot_command(const Options& options, Environment& env)
                    "apt install gnuplot-nox\n";
         return exit_no_plotting_tool;
     }
-    WorkDirectory work;
-    const std::string data = work.path() + "/rates.dat", script = work.path() + "/plot.gp";
-    if (work.path().empty() || !write_text(data, gnuplot_data(plot)) ||
-        !write_text(script, gnuplot_script(plot, data, options.output, *format))) {
+    if (work.path().empty() || !write_text(data, data_text) || !write_text(script, script_text)) {
         env.err << "kvm-exitstats: cannot write gnuplot's input in a temporary directory: "
                 << std::strerror(errno) << '\n';
         return exit_error;
@@ -109,7 +122,7 @@ int plot_command(const Options& options, Environment& env)
                 << '\n';
         return exit_error;
     }
-    env.out << fmt::format("{}: {}\n", options.output, plot.title);
+    env.out << fmt::format("{}: {}\n", options.output, title);
     return exit_ok;
 }
 

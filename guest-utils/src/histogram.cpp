@@ -44,6 +44,14 @@ unsigned bucket_of(std::uint64_t cycles)
     return std::min(bucket, Histogram::buckets - 1);
 }
 
+bool max_in_highest_bucket(const Histogram& histogram)
+{
+    for (unsigned i = Histogram::buckets; i-- > 0;)
+        if (histogram.count[i])
+            return bucket_of(histogram.max) == i;
+    return histogram.max == 0;
+}
+
 Histogram subtract(const Histogram& after, const Histogram& before)
 {
     Histogram window;

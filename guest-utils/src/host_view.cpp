@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "costliest_reasons.hpp"
 #include "kvm_exitstats/text_fields.hpp"
 #include "latency_json.hpp"
 #include "prometheus_histogram.hpp"
@@ -91,19 +92,11 @@ std::string tail_text(const std::map<std::uint32_t, Histogram>& histograms, std:
 std::string top_reasons(const VmRow& row, std::size_t top)
 {
     const bool in_window = row.window && row.window->cycles;
-    const auto& reasons = in_window ? row.window_reasons : row.now.file.reasons;
     const auto& histograms = in_window ? row.window_histograms : row.now.file.histograms;
-    const std::uint64_t all = in_window ? row.window->cycles : row.now.file.total.cycles;
-    std::vector<std::pair<std::uint32_t, Counts>> sorted(reasons.begin(), reasons.end());
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const auto& a, const auto& b) { return a.second.cycles > b.second.cycles; });
-    std::string out;
-    for (std::size_t i = 0; i < sorted.size() && i < top; ++i)
-        out += fmt::format("{}{} {:.0f}%{}", i ? ", " : "", reason_name(row.now.file.numbering, sorted[i].first),
-                           all ? 100.0 * static_cast<double>(sorted[i].second.cycles) / static_cast<double>(all)
-                               : 0.0,
-                           tail_text(histograms, sorted[i].first, row.now.file.tsc_khz));
-    return out.empty() ? "-" : out;
+    return costliest_reasons_text(
+        row.now.file.numbering, in_window ? row.window_reasons : row.now.file.reasons,
+        in_window ? row.window->cycles : row.now.file.total.cycles, top,
+        [&](std::uint32_t reason) { return tail_text(histograms, reason, row.now.file.tsc_khz); });
 }
 
 std::string rate_text(const VmRow& row, bool cycles, double seconds)

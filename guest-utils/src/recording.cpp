@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "gnuplot_text.hpp"
 #include "kvm_exitstats/report.hpp"
 #include "kvm_exitstats/text_fields.hpp"
 
@@ -12,6 +13,16 @@ namespace kvm_exitstats {
 namespace {
 
 constexpr const char* header = "time_s,vm,numbering,tsc_khz,reason,name,exits,cycles";
+constexpr std::size_t plain_fields = 8;
+constexpr std::size_t latency_fields = plain_fields + 1 + Histogram::buckets;
+
+std::string latency_header()
+{
+    std::string columns = std::string(header) + ",max_cycles";
+    for (unsigned i = 0; i < Histogram::buckets; ++i)
+        columns += fmt::format(",b{}", i);
+    return columns;
+}
 
 // Splits one CSV line; quoted fields may hold commas and doubled quotes.
 std::optional<std::vector<std::string>> csv_fields(const std::string& line)
@@ -44,16 +55,20 @@ public:
     {
         Recording r;
         std::string line;
-        if (!next(line) || line != header)
-            fail(fmt::format("not a kvm-exitstats recording (the first line is not \"{}\")", header));
+        if (!next(line) || (line != header && line != latency_header()))
+            fail(fmt::format("not a kvm-exitstats recording (the first line is not \"{}\" "
+                             "or that with max_cycles,b0..b{})",
+                             header, Histogram::buckets - 1));
+        r.has_latency = line != header;
+        const std::size_t width = r.has_latency ? latency_fields : plain_fields;
         std::optional<RecordedSample> current;
         bool current_has_total = false;
         while (next(line)) {
             if (line.empty())
                 continue;
             const auto fields = csv_fields(line);
-            if (!fields || fields->size() != 8)
-                fail("a row has 8 fields: " + std::string(header));
+            if (!fields || fields->size() != width)
+                fail(fmt::format("a row has {} fields, as the first line", width));
             const auto& f = *fields;
             const double time = real(f[0]);
             if (!current || time != current->time) {
@@ -79,8 +94,15 @@ public:
                     fail("two totals at one time");
                 current->total = counts;
                 current_has_total = true;
-            } else if (!current->reasons.emplace(integer<std::uint32_t>(f[4]), counts).second) {
-                fail("a reason appears twice at one time");
+                if (r.has_latency && histogram(f, counts.exits))
+                    fail("the total row has no histogram");
+            } else {
+                const auto reason = integer<std::uint32_t>(f[4]);
+                if (!current->reasons.emplace(reason, counts).second)
+                    fail("a reason appears twice at one time");
+                if (r.has_latency)
+                    if (const auto h = histogram(f, counts.exits))
+                        current->histograms.emplace(reason, *h);
             }
         }
         if (current)
@@ -115,10 +137,33 @@ private:
                 down = down || now == sample.reasons.end() || now->second.exits < c.exits ||
                        now->second.cycles < c.cycles;
             }
+            for (const auto& [reason, h] : before.histograms) {
+                const auto now = sample.histograms.find(reason);
+                down = down || now == sample.histograms.end();
+                for (unsigned i = 0; !down && i < Histogram::buckets; ++i)
+                    down = now->second.count[i] < h.count[i];
+            }
             if (down)
                 fail(fmt::format("the counts go down at {} s: not one VM's recording", sample.time));
         }
         r.samples.push_back(sample);
+    }
+
+    // The row's histogram: none when its fields are empty, else one that
+    // adds up to the row's exits with its maximum in its highest bucket.
+    std::optional<Histogram> histogram(const std::vector<std::string>& f, std::uint64_t exits)
+    {
+        if (std::all_of(f.begin() + plain_fields, f.end(), [](const std::string& x) { return x.empty(); }))
+            return std::nullopt;
+        Histogram h;
+        h.max = integer<std::uint64_t>(f[plain_fields]);
+        for (unsigned i = 0; i < Histogram::buckets; ++i)
+            h.count[i] = integer<std::uint64_t>(f[plain_fields + 1 + i]);
+        if (h.exits() != exits)
+            fail(fmt::format("the buckets hold {} exits, the row {}", h.exits(), exits));
+        if (!max_in_highest_bucket(h))
+            fail(fmt::format("the maximum {} is not in the highest bucket that holds exits", h.max));
+        return h;
     }
 
     template <typename Number>
@@ -155,22 +200,11 @@ private:
     bool seen_meta_ = false;
 };
 
-std::string gnuplot_string(const std::string& text)
-{
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\')
-            out += '\\';
-        out += c;
-    }
-    return out + '"';
-}
-
 }  // namespace
 
-std::string recording_csv_header()
+std::string recording_csv_header(bool latency)
 {
-    return std::string(header) + '\n';
+    return (latency ? latency_header() : std::string(header)) + '\n';
 }
 
 std::string recording_csv_rows(const Recording& meta, const RecordedSample& sample)
@@ -178,16 +212,26 @@ std::string recording_csv_rows(const Recording& meta, const RecordedSample& samp
     const std::string prefix = fmt::format("{:.3f},{},{},{}", sample.time, text::csv_field(meta.vm),
                                            numbering_name(meta.numbering), meta.tsc_khz);
     // The total is the rows' sum, so that the file always adds up.
+    const std::string no_histogram = meta.has_latency ? std::string(1 + Histogram::buckets, ',') : "";
     std::string out;
     Counts total;
     for (const auto& [reason, c] : sample.reasons) {
         if (!c.exits)
             continue;
-        out += fmt::format("{},{},{},{},{}\n", prefix, reason,
-                           text::csv_field(reason_name(meta.numbering, reason)), c.exits, c.cycles);
+        out += fmt::format("{},{},{},{},{}", prefix, reason, text::csv_field(reason_name(meta.numbering, reason)),
+                           c.exits, c.cycles);
+        const auto h = sample.histograms.find(reason);
+        if (!meta.has_latency || h == sample.histograms.end()) {
+            out += no_histogram;
+        } else {
+            out += fmt::format(",{}", h->second.max);
+            for (std::uint64_t n : h->second.count)
+                out += fmt::format(",{}", n);
+        }
+        out += '\n';
         total += c;
     }
-    return out + fmt::format("{},total,all reasons,{},{}\n", prefix, total.exits, total.cycles);
+    return out + fmt::format("{},total,all reasons,{},{}{}\n", prefix, total.exits, total.cycles, no_histogram);
 }
 
 Recording parse_recording(std::istream& csv)
@@ -274,10 +318,7 @@ std::string gnuplot_script(const PlotData& plot, const std::string& data_path,
     static const char* const colours[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
     std::string s;
-    s += format == PlotFormat::svg ? "set terminal svg size 1100,660 dynamic noenhanced font 'sans,12' "
-                                     "background '#ffffff'\n"
-                                   : "set terminal pngcairo size 1100,660 noenhanced font 'sans,11'\n";
-    s += "set output " + gnuplot_string(output_path) + "\n";
+    s += gnuplot_terminal(format, 1100, 660, output_path);
     s += "set title " + gnuplot_string(plot.title) + "\n";
     s += "set xlabel 'seconds since the first sample'\n"
          "set ylabel 'VM exits per second (stacked)'\n"

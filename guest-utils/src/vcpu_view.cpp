@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "costliest_reasons.hpp"
 #include "kvm_exitstats/text_fields.hpp"
 
 namespace kvm_exitstats {
@@ -12,18 +13,6 @@ namespace kvm_exitstats {
 using text::grouped;
 
 namespace {
-
-std::string top_reasons(const VmFile& file, const VcpuCounts& vcpu, std::size_t top)
-{
-    std::vector<std::pair<std::uint32_t, Counts>> sorted(vcpu.reasons.begin(), vcpu.reasons.end());
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const auto& a, const auto& b) { return a.second.cycles > b.second.cycles; });
-    std::string out;
-    for (std::size_t i = 0; i < sorted.size() && i < top; ++i)
-        out += fmt::format("{}{} {:.0f}%", i ? ", " : "", reason_name(file.numbering, sorted[i].first),
-                           100.0 * share_of(sorted[i].second.cycles, vcpu.total.cycles));
-    return out.empty() ? "-" : out;
-}
 
 }  // namespace
 
@@ -41,7 +30,7 @@ std::string format_vcpu_table(const VmFile& file, const std::string& subject, st
     for (const VcpuCounts& vcpu : file.vcpu_counts)
         out += fmt::format("{:>5} {:>14} {:>5.1f}% {:>18} {:>5.1f}%  {}\n", vcpu.id, grouped(vcpu.total.exits),
                            100.0 * share_of(vcpu.total.exits, all.exits), grouped(vcpu.total.cycles),
-                           100.0 * share_of(vcpu.total.cycles, all.cycles), top_reasons(file, vcpu, top));
+                           100.0 * share_of(vcpu.total.cycles, all.cycles), costliest_reasons_text(file.numbering, vcpu.reasons, vcpu.total.cycles, top));
     return out;
 }
 

@@ -147,7 +147,7 @@ private:
             h.count[bucket] = number<std::uint64_t>(w[i].substr(colon + 1), 10);
             previous = static_cast<int>(bucket);
         }
-        if (previous >= 0 && bucket_of(h.max) != static_cast<unsigned>(previous))
+        if (previous >= 0 && !max_in_highest_bucket(h))
             fail(fmt::format("the maximum {} is not in the highest bucket, {}", h.max, previous));
         return h;
     }

@@ -2,9 +2,9 @@
 """Checks the serial log of tests/e2e/run.sh (on stdin): what the guests saw
 and what the host's command saw of them.
 
-usage: check.py BOOT.csv BOOT.svg <serial.log
-(the boot that "host record --wait" recorded, and the picture that "plot"
-drew of it)
+usage: check.py BOOT.csv BOOT.svg LATENCY.svg <serial.log
+(the boot that "host record --wait" recorded, and the pictures that "plot"
+and "plot --latency" drew of it)
 """
 import csv
 import html
@@ -211,6 +211,24 @@ check(status == 11 and "no running VM" in message,
       f"host --vm of a VM that is gone: exit 11 ({status}: {message[:70]})")
 
 
+# The recorded boot's guest kept its last vCPU busy with 3000 port reads;
+# host --vm --vcpus showed each vCPU, adding up to the VM's file.
+cpus = marker("KES-BOOT-VCPUS")[0]
+vcpus = json_of("boot-vcpus")
+if vcpus and cpus:
+    rows = vcpus.get("vcpus", [])
+    io = [sum(r["exits"] for r in v["reasons"] if r["name"] in ("io", "IO_INSTRUCTION")) for v in rows]
+    summed = all(v["exits"] == sum(r["exits"] for r in v["reasons"]) for v in rows)
+    print(f"# host --vcpus of the busy guest: " +
+          ", ".join(f"vCPU {v['vcpu']} {v['exits']} exits ({n} io)" for v, n in zip(rows, io)))
+    check(len(rows) == cpus and [v["vcpu"] for v in rows] == list(range(cpus)) and summed and
+          io[-1] >= 3000,
+          f"host --vm --vcpus shows the guest's {cpus} vCPUs, the busy one with its 3000 port reads "
+          f"({len(rows)} vCPUs, io {io})")
+else:
+    check(False, f"host --vm --vcpus of the recorded boot's guest ({cpus} vCPUs expected)")
+
+
 def recorded_boot(csv_path):
     """The recording's samples: [(time, total exits)]."""
     try:
@@ -220,6 +238,20 @@ def recorded_boot(csv_path):
         print(f"# no recorded boot: {error}")
         return []
     return [(float(r["time_s"]), int(r["exits"])) for r in rows if r["reason"] == "total"]
+
+
+def last_histograms(csv_path):
+    """The last sample's reasons with histograms: {name: (exits, buckets)}."""
+    try:
+        with open(csv_path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError:
+        return {}
+    if not rows or "b35" not in rows[0]:
+        return {}
+    last_time = rows[-1]["time_s"]
+    return {r["name"]: (int(r["exits"]), [int(r[f"b{i}"]) for i in range(36)])
+            for r in rows if r["time_s"] == last_time and r["reason"] != "total" and r["b0"] != ""}
 
 
 samples = recorded_boot(sys.argv[1]) if len(sys.argv) > 2 else []
@@ -243,6 +275,22 @@ if samples:
     check(svg.startswith("<?xml") and len(series) >= 2 and title and sum(series) == title[0] == last[1],
           f"plot's SVG: its {len(series)} series add up to the title's total and the recording's "
           f"({sum(series)} = {title[0] if title else None} = {last[1]})")
+    histograms = last_histograms(sys.argv[1])
+    check(bool(histograms) and all(sum(b) == n for n, b in histograms.values()),
+          f"the recording carries each handled reason's histogram, adding up to its exits "
+          f"({len(histograms)} reasons)")
+    try:
+        with open(sys.argv[3]) as f:
+            latency_svg = f.read()
+    except (OSError, IndexError):
+        latency_svg = ""
+    panels = [m.groups() for t in re.findall(r">([^<>]+)</t", latency_svg)
+              for m in [re.match(r"(\S+) \((?:0x[0-9a-f]+|\d+)\): ([\d,]+) exits, p50 ", html.unescape(t))] if m]
+    for name, exits in panels:
+        print(f"# latency panel: {name}: {exits} exits")
+    check(len(panels) >= 2 and all(name in histograms and int(exits.replace(",", "")) == histograms[name][0]
+                                   for name, exits in panels),
+          f"plot --latency: {len(panels)} panels, each with its reason's exits in the recording")
 else:
     check(False, "a recorded boot to plot")
 

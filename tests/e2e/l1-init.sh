@@ -33,11 +33,12 @@ echo "KES-LOCKDOWN $(cat /sys/kernel/security/lockdown)"
 cat /sys/kernel/debug/kvm/*/mmu_rmaps_stat >/dev/null 2>/tmp/rmaps.err
 echo "KES-LOCKDOWN-RMAPS $? $(head -n 1 /tmp/rmaps.err)"
 
-# l2 ROLE: one guest on /dev/kvm, its console on stdin and stdout. Called
+# l2 ROLE: one guest on /dev/kvm (l2_cpus vCPUs, default 1), its console
+# on stdin and stdout. Called
 # only in a subshell (in the background or a pipeline), which becomes the
 # QEMU process: $! is QEMU's pid.
 l2() {
-	exec qemu-system-x86_64 -name "guest-$1" -accel kvm -cpu host -m 256M -smp 1 -nic none -nographic \
+	exec qemu-system-x86_64 -name "guest-$1" -accel kvm -cpu host -m 256M -smp "${l2_cpus:-1}" -nic none -nographic \
 		-no-reboot -L /qemu -kernel /l2/vmlinuz -initrd /l2/initrd.gz \
 		-append "console=ttyS0 quiet panic=-1 $l2_append kes.role=$1"
 }
@@ -287,14 +288,19 @@ agree_attempt() {
 
 # record_attempt: "host record --wait" catches a guest's boot from its first
 # exits and ends with the guest; a "host watch" of that guest ends with the
-# VM gone, and the host then has no such VM.
+# VM gone, and the host then has no such VM. The guest has two vCPUs where
+# the emulated host has two CPUs, and after its boot keeps its last vCPU
+# busy with port I/O; "host --vm --vcpus" then shows them side by side.
 record_attempt() {
-	rm -f /tmp/boot.csv /tmp/record.out /tmp/host-watch.out
+	rm -f /tmp/boot.csv /tmp/record.out /tmp/host-watch.out /tmp/vcpus.json /tmp/boot.in
 	kvm-exitstats host record --wait guest-boot -o /tmp/boot.csv >/tmp/record.out 2>&1 &
 	r=$!
 	sleep 1
-	l2 boot </dev/null >/tmp/boot.out 2>&1 &
+	mkfifo /tmp/boot.in
+	cpus=$(($(nproc) >= 2 ? 2 : 1))
+	(l2_cpus=$cpus l2_append="$l2_append kes.busy=3000" && l2 boot) </tmp/boot.in >/tmp/boot.out 2>&1 &
 	g=$!
+	exec 4>/tmp/boot.in
 	i=0
 	until kvm-exitstats host --vm guest-boot --window 0 >/dev/null 2>&1 || [ $i -ge 100 ]; do
 		sleep 0.1
@@ -303,9 +309,14 @@ record_attempt() {
 	kvm-exitstats host watch --vm guest-boot --interval 0.5 >/tmp/host-watch.out 2>&1 &
 	hw=$!
 	ok=no
-	wait_for L2-DONE /tmp/boot.out $g && ok=yes
+	if wait_for L2-BUSY-DONE /tmp/boot.out $g; then
+		kvm-exitstats host --vm guest-boot --vcpus --json >/tmp/vcpus.json 2>&1
+		echo go >&4
+		wait_for L2-DONE /tmp/boot.out $g && ok=yes
+	fi
 	[ $ok = yes ] || show_threads $g
 	end_guests $g
+	exec 4>&-
 	# Both end with the VM; should they not, they are stopped here.
 	(sleep 10; kill $r $hw) 2>/dev/null &
 	stopper=$!
@@ -321,6 +332,8 @@ record_attempt() {
 	echo "KES-HOST-WATCH-EXIT $watch_status $(tail -n 1 /tmp/host-watch.out)"
 	echo "KES-HOST-GONE-EXIT $gone_status $(tail -n 1 /tmp/gone.out)"
 	prefix "[host watch] " </tmp/host-watch.out | head -n 5
+	echo "KES-BOOT-VCPUS $cpus"
+	block boot-vcpus /tmp/vcpus.json
 	echo "KES-BLOCK-BEGIN boot-csv"
 	gzip -c /tmp/boot.csv | base64
 	echo "KES-BLOCK-END boot-csv"

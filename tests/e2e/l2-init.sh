@@ -54,7 +54,15 @@ window | load)
 	json "$role" /tmp/window.json
 	;;
 boot)
-	# Only the boot itself (tests/e2e/run.sh --boots, and the recorded boot).
+	# The boot itself (tests/e2e/run.sh --boots); the recorded boot then
+	# keeps its last vCPU busy with kes.busy=N port reads, and waits for
+	# the host's "go" (it has read the vCPUs).
+	busy=$(sed -n 's/.*kes\.busy=\([0-9]*\).*/\1/p' /proc/cmdline)
+	if [ -n "$busy" ]; then
+		taskset -c $(($(nproc) - 1)) portio "$busy"
+		echo "L2-BUSY-DONE $(nproc) vCPUs"
+		read -r _
+	fi
 	;;
 agree)
 	# The host reads its file between the guest's readings (agree.c).

@@ -13,7 +13,8 @@
 #              once each time; --stock does it on Debian's own kvm and
 #              kvm-amd, for comparison
 # KES_KEEP=1 keeps the work directory with the serial log; KES_PLOT_DIR=DIR
-# keeps the recorded boot there (CSV, and its SVG and PNG from plot).
+# keeps the recorded boot there (CSV, and its SVG and PNG from plot and
+# plot --latency).
 # Needs the packages in build/package (tests/package/build-packages.sh).
 set -euo pipefail
 . "$(dirname "$0")/../kernel/lib.sh"
@@ -233,17 +234,20 @@ cat "$work/shown"
 tr -d '\r' <"$serial" | sed -n '/^KES-BLOCK-BEGIN boot-csv/,/^KES-BLOCK-END boot-csv/p' | sed '1d;$d' |
 	base64 -d 2>/dev/null | gunzip >"$work/boot.csv" 2>/dev/null || true
 plot() {
-	"$work/guest-pkg/usr/bin/kvm-exitstats" plot "$work/boot.csv" -o "$1"
+	"$work/guest-pkg/usr/bin/kvm-exitstats" plot "$work/boot.csv" "$@"
 }
 if [ -s "$work/boot.csv" ]; then
-	plot "$work/boot.svg" | sed 's/^/# plot: /' || true
+	plot -o "$work/boot.svg" | sed 's/^/# plot: /' || true
+	plot --latency --top 4 -o "$work/boot-latency.svg" | sed 's/^/# plot: /' || true
 	if [ -n "${KES_PLOT_DIR:-}" ]; then
 		mkdir -p "$KES_PLOT_DIR"
-		cp "$work/boot.csv" "$work/boot.svg" "$KES_PLOT_DIR/" 2>/dev/null || true
-		plot "$KES_PLOT_DIR/boot.png" >/dev/null || true
+		cp "$work/boot.csv" "$work/boot.svg" "$work/boot-latency.svg" "$KES_PLOT_DIR/" 2>/dev/null || true
+		plot -o "$KES_PLOT_DIR/boot.png" >/dev/null || true
+		plot --latency --top 4 -o "$KES_PLOT_DIR/boot-latency.png" >/dev/null || true
 		log "the recorded boot and its pictures are in $KES_PLOT_DIR"
 	fi
 fi
-tr -d '\r' <"$serial" | python3 "$top/tests/e2e/check.py" "$work/boot.csv" "$work/boot.svg" && status=0 || status=1
+tr -d '\r' <"$serial" | python3 "$top/tests/e2e/check.py" "$work/boot.csv" "$work/boot.svg" "$work/boot-latency.svg" &&
+	status=0 || status=1
 log "$series end to end: $elapsed s in the emulator"
 exit $status

@@ -96,7 +96,7 @@ rm -r "$host/sys/kernel/debug/kvm/400-14"
 	sleep 0.5
 	mkdir -p "$host/sys/kernel/debug/kvm/400-14"
 	for i in $(seq 0 40); do
-		fake_counts "$host" 400-14 $((i * i * 7)) $((i * i * 7000))
+		FAKE_LATENCY=yes fake_counts "$host" 400-14 $((i * i * 7)) $((i * i * 7000))
 		sleep 0.02
 	done
 	rm -r "$host/sys/kernel/debug/kvm/400-14"
@@ -125,6 +125,21 @@ title=$(grep -o ': [0-9,]* VM exits, ' "$work/boot.svg" | head -n1 | tr -dc 0-9)
 	echo "ok - the SVG's series add up to its title's total and the recording's ($sum)" ||
 	{ echo "not ok - SVG series $sum, title $title, recording $last_total"; failed=1; }
 expect 0 "" "" plot "$work/boot.csv" -o "$work/boot.png"
+# plot --latency: a panel per reason, the costliest first, each titled with
+# its exits as the recording's last histograms hold them.
+grep -q '^time_s,.*,cycles,max_cycles,b0,.*,b35$' "$work/boot.csv" &&
+	echo "ok - the recording of modules that keep histograms has max_cycles,b0..b35" ||
+	{ echo "not ok - no latency columns: $(head -n1 "$work/boot.csv")"; failed=1; }
+expect 0 "how long its VM exits took" "" plot --latency --top 2 "$work/boot.csv" -o "$work/latency.svg"
+panels=$(grep -o '>[a-z]* (0x[0-9a-f]*): [0-9,]* exits, p50 [^<]*<' "$work/latency.svg" | sed 's/^>//; s/<$//')
+echo "$panels" | sed 's/^/# panel: /'
+io_exits=$(grep ',123,io,' "$work/boot.csv" | tail -n1 | cut -d, -f7 | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta')
+[ "$(echo "$panels" | wc -l)" = 2 ] && echo "$panels" | head -n1 | grep -q "^io (0x7b): $io_exits exits, p50 .*, max 1.4µs$" &&
+	[ "$(grep -c '<path\|<rect' "$work/latency.svg")" -gt 20 ] &&
+	echo "ok - plot --latency draws the two costliest reasons, io first with its $io_exits exits" ||
+	{ echo "not ok - latency panels: $panels (io $io_exits)"; failed=1; }
+expect 0 "" "" plot --latency "$work/boot.csv" -o "$work/latency.png"
+[ "$(head -c 4 "$work/latency.png" | tail -c 3)" = PNG ] && echo "ok - latency PNG" || { echo "not ok - no latency PNG"; failed=1; }
 [ "$(head -c 4 "$work/boot.png" | tail -c 3)" = PNG ] && echo "ok - PNG" || { echo "not ok - no PNG"; failed=1; }
 expect 2 "name the output FILE.svg or FILE.png" "" plot "$work/boot.csv" -o "$work/boot.pdf"
 printf '%s\n' time_s,vm,numbering,tsc_khz,reason,name,exits,cycles 0.000,x,svm,1,123,io,5,5 \
@@ -139,4 +154,5 @@ guest_sum=$(series_sum "$work/guest.svg")
 [ "$guest_sum" = "$guest_total" ] && [ "$(grep -c ',total,' "$work/guest.csv")" = 5 ] &&
 	echo "ok - watch --csv in a guest: 5 samples, plotted, the series add up ($guest_sum)" ||
 	{ echo "not ok - watch --csv: total $guest_total, series $guest_sum"; cat "$work/guest.csv"; failed=1; }
+expect 1 "--latency: the recording has no histograms" "" plot --latency "$work/guest.csv" -o "$work/none.svg"
 exit $failed

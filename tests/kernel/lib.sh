@@ -138,17 +138,21 @@ kernel_image_dir() {
 	echo "$dir"
 }
 
-# Builds the modules for KVER with the product's build script (in the
-# Debian 13 root for its kernels), once per content of src-kvm/ and
-# dkms.conf; prints the directory with the .ko files.
+# patched_modules_dir KVER [VARIANT ENV=VALUE...]: builds the modules for
+# KVER with the product's build script (in the Debian 13 root for its
+# kernels), once per content of src-kvm/ and dkms.conf; prints the
+# directory with the .ko files. A VARIANT (a suffix of the directory) is
+# built with the ENV given to build.sh (bench/exit-overhead's probe).
 patched_modules_dir() {
-	local kver=$1 dir stamp
-	dir=$build_root/$kver
+	local kver=$1 variant=${2:-} dir stamp
+	shift
+	[ $# -eq 0 ] || shift
+	dir=$build_root/$kver$variant
 	lock_until_exit "$build_root/$kver.lock"
 	stamp=$(cd "$top" && cat dkms.conf $(find src-kvm -type f | sort) | sha256sum | cut -c1-16)
 	if [ ! -f "$dir/.stamp" ] || [ "$(cat "$dir/.stamp")" != "$stamp" ]; then
 		rm -rf "$dir"
-		build_for_kernel "$kver" "$dir" >&2 || fail "build.sh $kver failed (Debian $(kernel_release "$kver"))"
+		build_for_kernel "$kver" "$dir" "$@" >&2 || fail "build.sh $kver$variant failed (Debian $(kernel_release "$kver"))"
 		echo "$stamp" >"$dir/.stamp"
 	fi
 	echo "$dir"

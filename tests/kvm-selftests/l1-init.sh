@@ -52,8 +52,8 @@ echo "KES-RESULT ${passes%% *} (loading-the-modules) $loaded 0"
 dmesg -c | grep -E 'WARNING:|BUG:|Oops|general protection|Kernel panic' |
 	sed "s/^/KES-DMESG ${passes%% *} (loading-the-modules): /"
 
-# run_test PASS NAME PATH: one test in a session of its own, killed with
-# everything it started when it is done or over the time limit.
+# run_test PASS NAME PATH [ARGS]: one test in a session of its own, killed
+# with everything it started when it is done or over the time limit.
 run_test() {
 	rm -rf /tmp/run /tmp/timed-out
 	mkdir /tmp/run
@@ -64,7 +64,9 @@ run_test() {
 	injected fail "$2" && program=/bin/false
 	start=$(cut -d' ' -f1 /proc/uptime)
 	# The test, unlike its runner, is fair game for the OOM killer.
-	setsid sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0"' "$program" >/tmp/out 2>&1 </dev/null &
+	# ARGS are words without quotes (run.sh's emulated_args).
+	# shellcheck disable=SC2086
+	setsid sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0" "$@"' "$program" $4 >/tmp/out 2>&1 </dev/null &
 	pid=$!
 	setsid sh -c "sleep $limit; touch /tmp/timed-out; kill -9 -$pid" 2>/dev/null &
 	watchdog=$!
@@ -97,12 +99,12 @@ started=yes
 for pass in $passes; do
 	[ "$pass" = stock ] || echo "$pass" >/sys/module/kvm/parameters/exitstats
 	i=0
-	while read -r name path; do
+	while read -r name path args; do
 		i=$((i + 1))
 		[ "$pass" = "${resume%%:*}" ] && [ $i -ge "${resume##*:}" ] && started=yes
 		[ $started = yes ] || continue
 		echo "KES-START $pass:$i $name"
-		run_test "$pass" "$name" "$path"
+		run_test "$pass" "$name" "$path" "$args"
 	done </st/list
 	[ "$pass" = "${resume%%:*}" ] && started=yes
 done

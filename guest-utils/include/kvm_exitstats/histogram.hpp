@@ -28,6 +28,10 @@ std::uint64_t bucket_low(unsigned bucket);
 std::uint64_t bucket_high(unsigned bucket);
 unsigned bucket_of(std::uint64_t cycles);
 
+// What every reading of the kernel's histograms keeps: the maximum lies in
+// the highest bucket that holds exits (and is 0 when none does).
+bool max_in_highest_bucket(const Histogram& histogram);
+
 // The exits of `after` that `before` does not have. The window's maximum is
 // exact when it grew in the window, else an upper bound (the lower of the
 // old maximum and the end of the window's highest bucket).

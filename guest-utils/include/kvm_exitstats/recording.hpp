@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kvm_exitstats/histogram.hpp"
 #include "kvm_exitstats/reader.hpp"
 
 namespace kvm_exitstats {
@@ -19,12 +20,16 @@ struct RecordedSample {
     double time = 0;
     Counts total;
     std::map<std::uint32_t, Counts> reasons;
+    // With latency: the histograms of the reasons KVM handles.
+    std::map<std::uint32_t, Histogram> histograms;
 };
 
 struct Recording {
     std::string vm;  // "" when the guest recorded itself
     Numbering numbering = Numbering::vmx;
     std::uint32_t tsc_khz = 0;
+    // The host kept histograms: the rows carry max_cycles and b0..b35.
+    bool has_latency = false;
     std::vector<RecordedSample> samples;
 };
 
@@ -34,12 +39,15 @@ public:
 };
 
 // CSV: time_s,vm,numbering,tsc_khz,reason,name,exits,cycles; one row per
-// reason with exits and one "total" row per sample.
-std::string recording_csv_header();
+// reason with exits and one "total" row per sample. With latency, each row
+// goes on with max_cycles,b0..b35: empty for the total and for reasons
+// without a histogram (those KVM does not handle).
+std::string recording_csv_header(bool latency = false);
 std::string recording_csv_rows(const Recording& meta, const RecordedSample& sample);
 
 // Throws MalformedRecording, naming the line, for anything else, and for
-// counts that go down or reasons that do not add up to their total.
+// counts that go down, reasons that do not add up to their total or
+// histograms that do not add up to their reason's exits.
 Recording parse_recording(std::istream& csv);
 
 struct PlotSeries {
@@ -72,5 +80,38 @@ enum class PlotFormat { svg, png };
 std::string gnuplot_data(const PlotData& plot);
 std::string gnuplot_script(const PlotData& plot, const std::string& data_path,
                            const std::string& output_path, PlotFormat format);
+
+// The latency of a recording: for each of the reasons that cost the most
+// host cycles, how many exits per second fell in each bucket in each
+// interval between samples, and the interval's p99.
+struct LatencyCell {
+    double start = 0, end = 0;  // seconds since the first sample
+    unsigned bucket = 0;
+    double rate = 0;  // exits per second
+};
+
+struct LatencyPanel {
+    std::string title;
+    std::vector<LatencyCell> cells;
+    std::vector<std::pair<double, double>> p99;  // (interval's end, cycles)
+};
+
+struct LatencyPlotData {
+    std::string title;
+    std::uint32_t tsc_khz = 0;  // 0: the axis shows cycles
+    double duration = 0;
+    std::vector<LatencyPanel> panels;  // the costliest reason first
+};
+
+class NoLatency : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Throws NoLatency when the recording has no histograms to draw.
+LatencyPlotData make_latency_plot_data(const Recording& recording, std::size_t top_reasons);
+std::string gnuplot_latency_data(const LatencyPlotData& plot);
+std::string gnuplot_latency_script(const LatencyPlotData& plot, const std::string& data_path,
+                                   const std::string& output_path, PlotFormat format);
 
 }  // namespace kvm_exitstats
