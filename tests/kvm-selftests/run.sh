@@ -144,7 +144,6 @@ declare -A emulated_args=(
 	[dirty_log_perf_test]="-b 16M -i 2"
 	[kvm_page_table_test]="-b 16M"
 	[memslot_modification_stress_test]="-b 16M"
-	[memslot_perf_test]="-l 1 -r 1"
 )
 for name in "${!emulated_args[@]}"; do
 	grep -qE "^([^ ]*/)?$name " "$work/list" || continue
