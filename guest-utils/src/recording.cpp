@@ -95,7 +95,7 @@ public:
                 current->total = counts;
                 current_has_total = true;
                 if (r.has_latency && histogram(f, counts.exits))
-                    fail("the total row has no histogram");
+                    fail("the total row leaves the histogram fields empty");
             } else {
                 const auto reason = integer<std::uint32_t>(f[4]);
                 if (!current->reasons.emplace(reason, counts).second)

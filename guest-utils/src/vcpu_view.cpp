@@ -1,9 +1,7 @@
 #include "kvm_exitstats/vcpu_view.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <vector>
 
 #include "costliest_reasons.hpp"
 #include "kvm_exitstats/text_fields.hpp"
@@ -11,10 +9,6 @@
 namespace kvm_exitstats {
 
 using text::grouped;
-
-namespace {
-
-}  // namespace
 
 std::string format_vcpu_table(const VmFile& file, const std::string& subject, std::size_t top)
 {
@@ -30,7 +24,8 @@ std::string format_vcpu_table(const VmFile& file, const std::string& subject, st
     for (const VcpuCounts& vcpu : file.vcpu_counts)
         out += fmt::format("{:>5} {:>14} {:>5.1f}% {:>18} {:>5.1f}%  {}\n", vcpu.id, grouped(vcpu.total.exits),
                            100.0 * share_of(vcpu.total.exits, all.exits), grouped(vcpu.total.cycles),
-                           100.0 * share_of(vcpu.total.cycles, all.cycles), costliest_reasons_text(file.numbering, vcpu.reasons, vcpu.total.cycles, top));
+                           100.0 * share_of(vcpu.total.cycles, all.cycles),
+                           costliest_reasons_text(file.numbering, vcpu.reasons, vcpu.total.cycles, top));
     return out;
 }
 

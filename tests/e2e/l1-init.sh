@@ -34,9 +34,8 @@ cat /sys/kernel/debug/kvm/*/mmu_rmaps_stat >/dev/null 2>/tmp/rmaps.err
 echo "KES-LOCKDOWN-RMAPS $? $(head -n 1 /tmp/rmaps.err)"
 
 # l2 ROLE: one guest on /dev/kvm (l2_cpus vCPUs, default 1), its console
-# on stdin and stdout. Called
-# only in a subshell (in the background or a pipeline), which becomes the
-# QEMU process: $! is QEMU's pid.
+# on stdin and stdout. Called only in a subshell (in the background or a
+# pipeline), which becomes the QEMU process: $! is QEMU's pid.
 l2() {
 	exec qemu-system-x86_64 -name "guest-$1" -accel kvm -cpu host -m 256M -smp "${l2_cpus:-1}" -nic none -nographic \
 		-no-reboot -L /qemu -kernel /l2/vmlinuz -initrd /l2/initrd.gz \

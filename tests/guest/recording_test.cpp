@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(latency_rows_must_add_up)
         {header + row("123", "io,5,7", buckets(3, 4, "6")) + total, "the buckets hold 4 exits, the row 5"},
         {header + row("123", "io,5,7", buckets(3, 5, "9")) + total, "the maximum 9 is not in the highest bucket"},
         {header + row("123", "io,5,7", buckets(3, 5, "6")) + row("total", "all reasons,5,7", buckets(3, 5, "6")),
-         "the total row has no histogram"},
+         "the total row leaves the histogram fields empty"},
         {header + row("123", "io,5,7", buckets(3, 5, "6")) + total +
              "0.100,vm,svm,1000,123,io,5,7," + buckets(2, 5, "3") + "\n0.100,vm,svm,1000,total,all reasons,5,7," +
              none + "\n",
