@@ -42,48 +42,35 @@ suite() {
 	tally "$name" "$rc" "$start" "$log"
 }
 
-# suite_pair NAME1 COMMAND1 ARG... [--then NAME COMMAND ARG...] -- NAME2
-# COMMAND2 ARG...: two lanes of independent suites at once, for the
-# machine's two cores; the suites of a lane (joined by --then) run one after
-# another, so that a short suite and the one after it fill the time of a
-# long one beside them. Each suite's output is shown whole when both lanes
-# have ended, and its time is its own.
+# suite_pair NAME1 COMMAND1 ARG -- NAME2 COMMAND2 ARG...: two independent
+# suites at once, for the machine's two cores; each one's output is shown
+# whole when both have ended.
 suite_pair() {
-	local names=() cmds=() lanes=() lane=0 pids=() i rc first=$((passed + failed + 1))
+	local names=() cmds=() pids=() logs_of=() start i rc
 	while [ $# -gt 0 ]; do
 		names+=("$1")
-		lanes+=("$lane")
 		shift
 		local cmd=()
-		while [ $# -gt 0 ] && [ "$1" != -- ] && [ "$1" != --then ]; do
+		while [ $# -gt 0 ] && [ "$1" != -- ]; do
 			cmd+=("$1")
 			shift
 		done
-		[ "${1:-}" = -- ] && lane=$((lane + 1))
 		[ $# -gt 0 ] && shift
 		cmds+=("$(printf '%q ' "${cmd[@]}")")
 	done
-	for l in $(printf '%s\n' "${lanes[@]}" | sort -un); do
-		(
-			for i in "${!names[@]}"; do
-				[ "${lanes[$i]}" = "$l" ] || continue
-				local log=$logs/pair-$first-$i
-				echo "=== ${names[$i]} (started; runs beside the other lane of suites)"
-				date +%s >"$log.start"
-				rc=0
-				bash -c "${cmds[$i]}" >"$log.log" 2>&1 || rc=$?
-				echo "$rc $(($(date +%s) - $(cat "$log.start")))" >"$log.end"
-			done
-		) &
+	start=$(date +%s)
+	for i in "${!names[@]}"; do
+		logs_of+=("$logs/pair-$((passed + failed + 1))-$i.log")
+		echo "=== ${names[$i]} (started; runs beside the other suite of this pair)"
+		bash -c "${cmds[$i]}" >"${logs_of[$i]}" 2>&1 &
 		pids+=($!)
 	done
-	wait "${pids[@]}"
 	for i in "${!names[@]}"; do
-		local log=$logs/pair-$first-$i rc=1 seconds=0
-		[ -f "$log.end" ] && read -r rc seconds <"$log.end"
+		rc=0
+		wait "${pids[$i]}" || rc=$?
 		echo "=== ${names[$i]}: its output"
-		cat "$log.log" 2>/dev/null
-		tally "${names[$i]}" "$rc" "$(($(date +%s) - seconds))" "$log.log"
+		cat "${logs_of[$i]}"
+		tally "${names[$i]}" "$rc" "$start" "${logs_of[$i]}"
 	done
 }
 
@@ -108,14 +95,12 @@ fi
 # and the two of a pair keep apt's downloads apart (one per release).
 suite_pair "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh" -- \
 	"package life cycle on a debootstrapped Debian 13" "$top/tests/package/lifecycle-debian13.sh"
-# The upgrade takes half the time of the fresh machine beside it; the
-# module builds (their own roots and directories) fill the rest.
-suite_pair "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh" --then \
-	"kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3 -- \
+suite_pair "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh" -- \
 	"the quick start on a fresh Debian $other machine, then end to end on its default kernel" "$top/tests/fresh-machine.sh" "$other"
 suite_pair "the archive's point-release states on Debian 12: (a) signed image late, (b) source ahead and our upgrade, (c) older kernel" \
 	"$top/tests/package/archive-states.sh" 12 -- \
 	"the archive's point-release states on Debian 13" "$top/tests/package/archive-states.sh" 13
+suite "kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3
 suite "the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3
 suite "DKMS builds and installs the modules on this machine" "$top/tests/kernel/dkms-test.sh"
 # Each contract boots QEMU with one TCG thread (thread=single): two at a
