@@ -186,11 +186,6 @@ static __always_inline void kvm_exitstats_add(struct kvm_exitstats_vcpu *s,
 }
 
 /*
- * Called when the exit is handled: the fastpath re-enters or the handler
- * returned.  The slot is in bounds here; pointers, not array indexes, keep
- * UBSAN_BOUNDS kernels (Debian 13's 7.x) from checking it again.
- */
-/*
  * bench/exit-overhead builds a probe with KVM_EXITSTATS_TSC_PROBE: each exit
  * then counts only up to KVM's own TSC read after it (last_guest_tsc, equal
  * to the host's TSC plus the offset without TSC scaling), the part that
@@ -205,6 +200,11 @@ static __always_inline u64 kvm_exitstats_end_tsc(struct kvm_vcpu *vcpu)
 #endif
 }
 
+/*
+ * Called when the exit is handled: the fastpath re-enters or the handler
+ * returned.  The slot is in bounds here; pointers, not array indexes, keep
+ * UBSAN_BOUNDS kernels (Debian 13's 7.x) from checking it again.
+ */
 static __always_inline void kvm_exitstats_handled(struct kvm_vcpu *vcpu)
 {
 	struct kvm_exitstats_vcpu *s;

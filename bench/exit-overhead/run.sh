@@ -17,13 +17,9 @@ count=${2:-20000}
 kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series"
 image=$(kernel_image_dir "$kver")
 ours=$(patched_modules_dir "$kver")
-stock=$build_root/$kver-unpatched
-if [ ! -f "$stock/kvm.ko" ]; then
-	log "building the same modules without the statistics"
-	build_for_kernel "$kver" "$stock" KVM_EXITSTATS_UNPATCHED=1 >&2
-fi
-
-# The probe counts each exit only up to KVM's own TSC read after it.
+# The same source without the statistics, and a probe that counts each exit
+# only up to KVM's own TSC read after it.
+stock=$(patched_modules_dir "$kver" -unpatched KVM_EXITSTATS_UNPATCHED=1)
 probe=$(patched_modules_dir "$kver" -tsc-probe KVM_EXITSTATS_TSC_PROBE=1)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-bench.XXXXXX")

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "expect_refused.hpp"
 #include "kvm_exitstats/host_view.hpp"
 #include "kvm_exitstats/host_vms.hpp"
 #include "kvm_exitstats/vm_file.hpp"
@@ -119,17 +120,8 @@ BOOST_AUTO_TEST_CASE(malformed_files_name_their_line)
         {"kvm-exitstats-vm 1\nstatistics on\ntotal 1 -4\n", "line 3: \"-4\" is not a number"},
         {"kvm-exitstats-vm 1\nstatistics on\ntotal 1 4", "the last line is not complete"},
     };
-    for (const auto& [text, expected] : cases) {
-        BOOST_TEST_CONTEXT(text)
-        {
-            try {
-                parse_vm_file(text);
-                BOOST_ERROR("parsed");
-            } catch (const MalformedVmFile& e) {
-                BOOST_TEST(std::string(e.what()).find(expected) != std::string::npos, e.what());
-            }
-        }
-    }
+    for (const auto& [text, expected] : cases)
+        expect_refused<MalformedVmFile>(parse_vm_file, text, expected);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,6 +2,7 @@
 #include <regex>
 #include <sstream>
 
+#include "expect_refused.hpp"
 #include "kvm_exitstats/recording.hpp"
 
 using namespace kvm_exitstats;
@@ -72,20 +73,6 @@ Recording parse(const std::string& text)
     return parse_recording(in);
 }
 
-// The recording is refused with a message that contains `expected`.
-void expect_refused(const std::string& text, const std::string& expected)
-{
-    BOOST_TEST_CONTEXT(text)
-    {
-        try {
-            parse(text);
-            BOOST_ERROR("parsed");
-        } catch (const MalformedRecording& e) {
-            BOOST_TEST(std::string(e.what()).find(expected) != std::string::npos, e.what());
-        }
-    }
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(recording)
@@ -125,7 +112,7 @@ BOOST_AUTO_TEST_CASE(malformed_recordings_name_their_line)
          "the counts go down at 0.1 s"},
     };
     for (const auto& [text, expected] : cases)
-        expect_refused(text, expected);
+        expect_refused<MalformedRecording>(parse, text, expected);
 }
 
 BOOST_AUTO_TEST_CASE(the_series_add_up_to_the_total)
@@ -222,7 +209,7 @@ BOOST_AUTO_TEST_CASE(latency_rows_must_add_up)
         {header + "0.000,vm,svm,1000,123,io,5,7\n", "a row has 45 fields"},
     };
     for (const auto& [text, expected] : cases)
-        expect_refused(text, expected);
+        expect_refused<MalformedRecording>(parse, text, expected);
     BOOST_CHECK_NO_THROW(parse(header + row("123", "io,5,7", buckets(3, 5, "6")) + total));
 }
 

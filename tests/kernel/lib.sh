@@ -142,7 +142,7 @@ kernel_image_dir() {
 # KVER with the product's build script (in the Debian 13 root for its
 # kernels), once per content of src-kvm/ and dkms.conf; prints the
 # directory with the .ko files. A VARIANT (a suffix of the directory) is
-# built with the ENV given to build.sh (bench/exit-overhead's probe).
+# built with the ENV given to build.sh (bench/exit-overhead's variants).
 patched_modules_dir() {
 	local kver=$1 variant=${2:-} dir stamp
 	shift
