@@ -44,7 +44,9 @@ step() {
 }
 
 step "installing the build dependencies"
-KES_SERIES_DEBIAN12=$series_debian12 KES_SERIES_DEBIAN13=$series_debian13 "$top/scripts/install-build-deps.sh"
+# The demo's emulator is QEMU: the Intel tests' Bochs is built when a test needs it.
+KES_SERIES_DEBIAN12=$series_debian12 KES_SERIES_DEBIAN13=$series_debian13 KES_BUILD_BOCHS=no \
+	"$top/scripts/install-build-deps.sh"
 
 step "building the Debian packages"
 "$top/tests/package/build-packages.sh"

@@ -10,7 +10,8 @@
 # installed where asked for by name, nothing else is upgraded from them).
 # KES_SERIES_DEBIAN12 and KES_SERIES_DEBIAN13 change the two lists (empty:
 # nothing of that release). Last, it builds the Bochs of the Intel tests
-# (tests/kernel/build-bochs.sh).
+# (tests/kernel/build-bochs.sh), unless KES_BUILD_BOCHS=no (the demo, which
+# runs no Intel test; a test that needs Bochs builds it then).
 set -euo pipefail
 # shellcheck source=scripts/kernel-packages.sh
 . "$(dirname "$0")/kernel-packages.sh"
@@ -57,8 +58,11 @@ echo "kvm-exitstats: build dependencies installed" >&2
 
 # The Intel tests' Bochs builds while the other release's root is made.
 bochs_log=/tmp/kvm-exitstats-bochs.log
-"$(dirname "$0")/../tests/kernel/build-bochs.sh" >"$bochs_log" 2>&1 &
-bochs_job=$!
+bochs_job=
+if [ "${KES_BUILD_BOCHS:-yes}" != no ]; then
+	"$(dirname "$0")/../tests/kernel/build-bochs.sh" >"$bochs_log" 2>&1 &
+	bochs_job=$!
+fi
 
 if [ -n "${series_of[$other]}" ]; then
 	echo "kvm-exitstats: preparing the Debian $other root with the ${series_of[$other]} headers and sources ($(release_build_root_dir "$other"))" >&2
@@ -68,5 +72,7 @@ if [ -n "${series_of[$other]}" ]; then
 	echo "kvm-exitstats: Debian $other root ready ($(($(date +%s) - start)) s)" >&2
 fi
 
-wait "$bochs_job" || { cat "$bochs_log" >&2; echo "kvm-exitstats: error: building Bochs for the Intel tests failed" >&2; exit 1; }
-grep -v '^/' "$bochs_log" >&2 || true
+if [ -n "$bochs_job" ]; then
+	wait "$bochs_job" || { cat "$bochs_log" >&2; echo "kvm-exitstats: error: building Bochs for the Intel tests failed" >&2; exit 1; }
+	grep -v '^/' "$bochs_log" >&2 || true
+fi

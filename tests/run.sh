@@ -18,17 +18,18 @@ failed_logs=()
 logs=$(mktemp -d "${TMPDIR:-/tmp}/kes-run.XXXXXX")
 trap 'rm -rf "$logs"' EXIT
 
-# Counts a suite that ended with status RC after START, its output in LOG.
+# Counts a suite that ran from START to END (now if not given) and ended
+# with status RC, its output in LOG.
 tally() {
-	local name=$1 rc=$2 start=$3 log=$4
+	local name=$1 rc=$2 start=$3 log=$4 end=${5:-$(date +%s)}
 	if [ "$rc" -eq 0 ]; then
 		passed=$((passed + 1))
-		echo "=== $name: PASS ($(($(date +%s) - start)) s)"
+		echo "=== $name: PASS ($((end - start)) s)"
 	else
 		failed=$((failed + 1))
 		failed_names+=("$name")
 		failed_logs+=("$log")
-		echo "=== $name: FAIL ($(($(date +%s) - start)) s)"
+		echo "=== $name: FAIL ($((end - start)) s)"
 	fi
 }
 
@@ -42,35 +43,51 @@ suite() {
 	tally "$name" "$rc" "$start" "$log"
 }
 
-# suite_pair NAME1 COMMAND1 ARG -- NAME2 COMMAND2 ARG...: two independent
-# suites at once, for the machine's two cores; each one's output is shown
-# whole when both have ended.
+# suite_pair NAME1 COMMAND1 ARG... [--then NAME COMMAND ARG...]... -- NAME2
+# COMMAND2 ARG... [--then ...]: two lanes of independent suites at once, for
+# the machine's two cores. The suites of a lane (joined by --then) run one
+# after another, so that short suites fill the time of a long one beside
+# them. Each suite's output is shown whole when both lanes have ended, with
+# the time it took itself.
 suite_pair() {
-	local names=() cmds=() pids=() logs_of=() start i rc
+	local names=() cmds=() lane_of=() lane=0 pids=() i first=$((passed + failed + 1))
 	while [ $# -gt 0 ]; do
 		names+=("$1")
+		lane_of+=("$lane")
 		shift
 		local cmd=()
-		while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		while [ $# -gt 0 ] && [ "$1" != -- ] && [ "$1" != --then ]; do
 			cmd+=("$1")
 			shift
 		done
+		[ "${1:-}" = -- ] && lane=$((lane + 1))
 		[ $# -gt 0 ] && shift
 		cmds+=("$(printf '%q ' "${cmd[@]}")")
 	done
-	start=$(date +%s)
-	for i in "${!names[@]}"; do
-		logs_of+=("$logs/pair-$((passed + failed + 1))-$i.log")
-		echo "=== ${names[$i]} (started; runs beside the other suite of this pair)"
-		bash -c "${cmds[$i]}" >"${logs_of[$i]}" 2>&1 &
+	local l
+	for l in $(seq 0 "$lane"); do
+		for i in "${!names[@]}"; do
+			[ "${lane_of[$i]}" = "$l" ] && echo "=== ${names[$i]} (lane $((l + 1)) of 2)"
+		done
+		(
+			for i in "${!names[@]}"; do
+				[ "${lane_of[$i]}" = "$l" ] || continue
+				local log=$logs/pair-$first-$i suite_start rc=0
+				suite_start=$(date +%s)
+				bash -c "${cmds[$i]}" >"$log.log" 2>&1 || rc=$?
+				echo "$rc $suite_start $(date +%s)" >"$log.end"
+			done
+		) &
 		pids+=($!)
 	done
+	wait "${pids[@]}"
 	for i in "${!names[@]}"; do
-		rc=0
-		wait "${pids[$i]}" || rc=$?
+		local log=$logs/pair-$first-$i rc=1 suite_start suite_end
+		suite_start=$(date +%s)
+		[ -f "$log.end" ] && read -r rc suite_start suite_end <"$log.end"
 		echo "=== ${names[$i]}: its output"
-		cat "${logs_of[$i]}"
-		tally "${names[$i]}" "$rc" "$start" "${logs_of[$i]}"
+		cat "$log.log" 2>/dev/null
+		tally "${names[$i]}" "$rc" "$suite_start" "$log.log" "${suite_end:-}"
 	done
 }
 
@@ -82,10 +99,12 @@ other=$((machine == 12 ? 13 : 12))
 
 suite "the test scripts' library" "$top/tests/lib-test.sh"
 suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
-suite "what the command says to Prometheus: promtool, node_exporter and a prometheus server" \
+# The package build's serial steps (debhelper, dpkg-deb, lintian) leave a
+# core to the static build beside it.
+suite_pair "Debian packages build on this Debian $machine, lintian-clean" "$top/tests/package/build-packages.sh" -- \
+	"guest command as a static binary" "$top/tests/guest/static-build.sh" --then \
+	"what the command says to Prometheus: promtool, node_exporter and a prometheus server" \
 	"$top/tests/guest/prometheus_test.sh" "$top/build/cmake/guest-utils/kvm-exitstats-model"
-suite "guest command as a static binary" "$top/tests/guest/static-build.sh"
-suite "Debian packages build on this Debian $machine, lintian-clean" "$top/tests/package/build-packages.sh"
 # The Debian 12 root's tests install a command built on Debian 12. (On a
 # Debian 12 machine the fresh Debian 13 machine below builds there.)
 if [ "$machine" = 13 ]; then
@@ -95,14 +114,16 @@ fi
 # and the two of a pair keep apt's downloads apart (one per release).
 suite_pair "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh" -- \
 	"package life cycle on a debootstrapped Debian 13" "$top/tests/package/lifecycle-debian13.sh"
-suite_pair "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh" -- \
+# The upgrade takes half the fresh machine's time; the TDX build and the
+# DKMS test on this machine (roots and directories of their own) fill the rest.
+suite_pair "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh" --then \
+	"the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3 --then \
+	"DKMS builds and installs the modules on this machine" "$top/tests/kernel/dkms-test.sh" -- \
 	"the quick start on a fresh Debian $other machine, then end to end on its default kernel" "$top/tests/fresh-machine.sh" "$other"
 suite_pair "the archive's point-release states on Debian 12: (a) signed image late, (b) source ahead and our upgrade, (c) older kernel" \
 	"$top/tests/package/archive-states.sh" 12 -- \
 	"the archive's point-release states on Debian 13" "$top/tests/package/archive-states.sh" 13
 suite "kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3
-suite "the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3
-suite "DKMS builds and installs the modules on this machine" "$top/tests/kernel/dkms-test.sh"
 # Each contract boots QEMU with one TCG thread (thread=single): two at a
 # time, and the watchdog's test (which mostly waits) beside the last.
 suite_pair "7.3 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 7.3 amd -- \
@@ -120,13 +141,14 @@ suite "7.3 KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as sto
 	"$top/tests/kvm-selftests/run.sh" 7.3 --bochs --vmx
 suite "6.1 KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as stock" \
 	"$top/tests/kvm-selftests/run.sh" 6.1 --bochs --vmx
-# Both vendors end to end at once: QEMU's (about 2.5 minutes) runs inside
-# the time of Bochs' (about 6.5); they share the 7.3 host's modules, which
-# the first to need them builds (lock_until_exit).
-suite_pair "7.3 end to end on kvm-amd (QEMU TCG): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 7.3 -- \
+# Both vendors end to end at once: QEMU's (about 4 minutes) and then the
+# fault injection (about 2) run inside the time of Bochs' (about 8), which
+# uses one core; the two end-to-end tests share the 7.3 host's modules,
+# which the first to need them builds (lock_until_exit).
+suite_pair "7.3 end to end on kvm-amd (QEMU TCG): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 7.3 --then \
+	"the KVM selftest comparison catches injected faults" "$top/tests/kvm-selftests/inject-test.sh" 7.3 -- \
 	"7.3 end to end on kvm-intel (Bochs): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 7.3 --bochs
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"
-suite "the KVM selftest comparison catches injected faults" "$top/tests/kvm-selftests/inject-test.sh" 7.3
 suite "7.3 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 7.3
 # The 6.1 selftests (about 9 minutes) are a manual command (README.md): CI
 # has no room for them beside 7.3's.

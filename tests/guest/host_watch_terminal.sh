@@ -12,7 +12,9 @@ session=kes-host-watch-$$
 host=$(mktemp -d "${TMPDIR:-/tmp}/kes-fake-host.XXXXXX")
 command -v tmux >/dev/null || { echo "tmux is not installed"; exit 1; }
 writer=
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; [ -z "$writer" ] || kill "$writer" 2>/dev/null || true; rm -rf "$host"' EXIT
+# shellcheck source=tests/guest/tmux_screen.sh
+. "$(dirname "$0")/tmux_screen.sh"
+trap 'end_tmux; [ -z "$writer" ] || kill "$writer" 2>/dev/null || true; rm -rf "$host"' EXIT
 
 fake_host "$host"
 fake_vm "$host" 4242 11 quiet-vm
@@ -29,9 +31,6 @@ fake_vm "$host" 4343 12 busy-vm
 ) &
 writer=$!
 
-# shellcheck source=tests/guest/tmux_screen.sh
-. "$(dirname "$0")/tmux_screen.sh"
-
 tmux new-session -d -s "$session" -x 160 -y 40 "bash --norc --noprofile"
 tmux send-keys -t "$session" "PS1='$ '; echo BEFORE-WATCH" Enter
 wait_for BEFORE-WATCH
@@ -42,13 +41,14 @@ wait_for "refreshing every 1 s"
 # most first. The busy VM must lead once the writer has moved both VMs within
 # one window: on a loaded machine it can stall past a window, leaving only one.
 judged=no
-for _ in $(seq 150); do
+deadline=$((SECONDS + 30))
+while [ $SECONDS -lt $deadline ]; do
 	frame=$(screen)
 	if grep -q "refreshing every" <<<"$frame"; then
 		rates=$(awk '$2 ~ /-vm$/ { gsub(",", "", $7); print $2, $7 }' <<<"$frame")
-		[ "$(wc -l <<<"$rates")" -eq 2 ] || { echo "a frame without both VMs:"; echo "$frame"; exit 1; }
+		[ "$(wc -l <<<"$rates")" -eq 2 ] || { show_screen; echo "FAIL: a frame without both VMs"; exit 1; }
 		sort -s -k2,2nr <<<"$rates" | cmp -s - <(echo "$rates") ||
-			{ echo "the VMs are not in order of cycles per second:"; echo "$frame"; exit 1; }
+			{ show_screen; echo "FAIL: the VMs are not in order of cycles per second"; exit 1; }
 		if ! grep -q ' 0$' <<<"$rates"; then
 			judged=yes
 			break
@@ -56,10 +56,10 @@ for _ in $(seq 150); do
 	fi
 	sleep 0.1
 done
-[ $judged = yes ] || { echo "no frame in 15 s in which both VMs' counters moved:"; screen; exit 1; }
+[ $judged = yes ] || { show_screen; echo "FAIL: no frame in 30 s in which both VMs' counters moved"; exit 1; }
 not_on_screen BEFORE-WATCH        # the live view has the screen to itself
 first_vm=$(grep -m1 -o 'busy-vm\|quiet-vm' <<<"$frame" || true)
-[ "$first_vm" = busy-vm ] || { echo "the busiest VM is not first:"; echo "$frame"; exit 1; }
+[ "$first_vm" = busy-vm ] || { echo "$frame"; echo "FAIL: the busiest VM is not first"; exit 1; }
 tmux send-keys -t "$session" C-c
 wait_for "EXIT=0"
 wait_for BEFORE-WATCH     # the terminal's content is back

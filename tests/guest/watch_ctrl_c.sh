@@ -7,10 +7,9 @@ set -euo pipefail
 binary=$(realpath "$1")
 session=kes-watch-$$
 command -v tmux >/dev/null || { echo "tmux is not installed"; exit 1; }
-trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
-
 # shellcheck source=tests/guest/tmux_screen.sh
 . "$(dirname "$0")/tmux_screen.sh"
+trap end_tmux EXIT
 
 tmux new-session -d -s "$session" -x 150 -y 40 "bash --norc --noprofile"
 tmux send-keys -t "$session" "PS1='$ '; echo BEFORE-WATCH" Enter

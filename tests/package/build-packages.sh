@@ -15,8 +15,20 @@ mkdir -p "$out/src"
 (cd "$top" && git ls-files -z --cached | xargs -0 cp --parents -t "$out/src")
 
 start=$(date +%s)
+# failed_tests_output LOG: what each test that ctest lists as failed printed
+# (ctest --verbose prefixes each line with the test's number), its last 40
+# lines: a failing test's own words can lie far above the build log's end.
+failed_tests_output() {
+	local number
+	for number in $(sed -n 's/^[[:space:]]*\([0-9][0-9]*\) - .*(\(Failed\|Timeout\|SEGFAULT\|Subprocess aborted\|Not Run\).*$/\1/p' "$1"); do
+		echo "--- ctest test $number printed (its last 40 lines):"
+		grep "^$number: " "$1" | tail -n 40
+	done
+}
+
 if ! (cd "$out/src" && dpkg-buildpackage -b -us -uc >"$out/build.log" 2>&1); then
 	tail -n 40 "$out/build.log"
+	failed_tests_output "$out/build.log"
 	echo "FAIL: dpkg-buildpackage"
 	exit 1
 fi
