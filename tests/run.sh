@@ -96,6 +96,7 @@ suite_pair() {
 # are built, and its quick start tried, in roots of it.
 machine=$(. "$top/scripts/release-roots.sh" && machine_release) || exit 2
 other=$((machine == 12 ? 13 : 12))
+default_target=$(. "$top/scripts/release-roots.sh" && release_default_target "$machine")
 
 suite "the test scripts' library" "$top/tests/lib-test.sh"
 suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
@@ -115,10 +116,13 @@ fi
 suite_pair "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh" -- \
 	"package life cycle on a debootstrapped Debian 13" "$top/tests/package/lifecycle-debian13.sh"
 # The upgrade takes half the fresh machine's time; the TDX build and the
-# DKMS test on this machine (roots and directories of their own) fill the rest.
+# DKMS test on this machine (roots and directories of their own) fill the
+# rest. The DKMS test takes the machine's default kernel only: the life
+# cycles above build every series of both releases through DKMS.
 suite_pair "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh" --then \
 	"the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3 --then \
-	"DKMS builds and installs the modules on this machine" "$top/tests/kernel/dkms-test.sh" -- \
+	"DKMS builds and installs the modules on this machine ($default_target)" \
+	"$top/tests/kernel/dkms-test.sh" "$default_target" -- \
 	"the quick start on a fresh Debian $other machine, then end to end on its default kernel" "$top/tests/fresh-machine.sh" "$other"
 suite_pair "the archive's point-release states on Debian 12: (a) signed image late, (b) source ahead and our upgrade, (c) older kernel" \
 	"$top/tests/package/archive-states.sh" 12 -- \

@@ -35,7 +35,7 @@ if dpkg-query -W -f '${Status}' "$name-dkms" 2>/dev/null | grep -q installed; th
 fi
 cleanup
 trap cleanup EXIT
-mkdir -p "$srcdir"
+mkdir -p "$srcdir" "$build_root"
 cp -a "$top/dkms.conf" "$top/src-kvm" "$srcdir/"
 dkms add "$name/$version" >/dev/null
 
