@@ -50,14 +50,27 @@ fails_with() {
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-build-test.XXXXXX")
 trap 'rm -rf "$work"; rm -rf /lib/modules/0.0.0-kes-fake' EXIT
 
+# Whether build.sh finds the extraction of a source made before (by the
+# DKMS test before this suite in tests/run.sh, or a run before): the build
+# of the first such kernel is the second build of its source.
+already_extracted=()
+for target in "$@"; do
+	extracted_source_dir "$target" >/dev/null && already_extracted+=("$target")
+done
+
 for target in "$@"; do
 	series=$(target_series "$target")
 	kver=$(kernel_release_of_series "$target") || fail "no linux-headers for Linux $target"
 	log "building for $kver"
 	start=$(date +%s.%N)
 	rm -rf "$build_root/$kver"
-	mods=$(patched_modules_dir "$kver")
+	mods=$(patched_modules_dir "$kver" 2>"$work/build-$kver.log") || { cat "$work/build-$kver.log"; fail "build.sh $kver failed"; }
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	cat "$work/build-$kver.log"
+	if [ "$target" = "${already_extracted[0]:-}" ]; then
+		check "a second build of the same source does not extract it again ($kver)" \
+			sh -c "! grep -q extracting '$work/build-$kver.log'"
+	fi
 	where=$(release_prefix "$(target_release "$target")")
 	echo "# build.sh $kver${where:+ (in the Debian $(target_release "$target") root)}: $(printf '%.1f' "$secs") s"
 	image=$(kernel_image_dir "$kver")
@@ -158,7 +171,11 @@ check "failed builds leave the output directory as it was" \
 cached=$(extracted_source_dir "$1") || fail "build.sh kept no extraction of linux-source-$1"
 check "a source directory given by KVM_EXITSTATS_KERNEL_SOURCE builds" \
 	env KVM_EXITSTATS_KERNEL_SOURCE="$cached" "$top/src-kvm/build.sh" "$kver" "$work/out-dir"
-check "a second build of the same source does not extract it again" \
-	sh -c "! '$top/src-kvm/build.sh' '$kver' '$work/out-again' 2>&1 | grep extracting"
+# Where no kernel's source was extracted before this suite, the second
+# build is one more.
+if [ ${#already_extracted[@]} -eq 0 ]; then
+	check "a second build of the same source does not extract it again" \
+		sh -c "! '$top/src-kvm/build.sh' '$kver' '$work/out-again' 2>&1 | grep extracting"
+fi
 
 finish

@@ -68,7 +68,8 @@ run_test() {
 	# shellcheck disable=SC2086
 	setsid sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0" "$@"' "$program" $4 >/tmp/out 2>&1 </dev/null &
 	pid=$!
-	setsid sh -c "sleep $limit; touch /tmp/timed-out; kill -9 -$pid" 2>/dev/null &
+	test_limit=$(awk -v n="$2" '$1 == n { print $2 }' /st/limits 2>/dev/null)
+	setsid sh -c "sleep ${test_limit:-$limit}; touch /tmp/timed-out; kill -9 -$pid" 2>/dev/null &
 	watchdog=$!
 	wait $pid
 	rc=$?

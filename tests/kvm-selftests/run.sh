@@ -152,7 +152,25 @@ for name in "${!emulated_args[@]}"; do
 		'{ n = $1; sub(/.*\//, "", n) } n == name { $0 = $0 " " args } { print }' "$work/list" >"$work/list.args"
 	mv "$work/list.args" "$work/list"
 done
-log "$(wc -l <"$work/list") KVM selftests of linux-source-$series, ${limit} s limit each"
+# Tests that never end in an emulated host within the limit, on stock KVM
+# as on ours (on 7.3, in every CI run since 0.2.0): waiting the whole limit for
+# each, on three hosts, shows no more than a shorter run does (that the
+# host survives them), so they run for 10 s, and say so.
+declare -A emulated_limit=(
+	[hardware_disable_test]=10
+	[memslot_perf_test]=10
+	[rseq_test]=10
+	[save_restore_pf_stress_test]=10
+	[set_memory_region_test]=10
+)
+: >"$work/limits"
+for name in "${!emulated_limit[@]}"; do
+	grep -qE "^([^ ]*/)?$name " "$work/list" || continue
+	[ "${emulated_limit[$name]}" -lt "$limit" ] || continue
+	log "run for ${emulated_limit[$name]} s, not $limit (it times out in an emulated host on stock KVM too): $name"
+	grep -E "^([^ ]*/)?$name " "$work/list" | awk -v s="${emulated_limit[$name]}" '{ print $1, s }' >>"$work/limits"
+done
+log "$(wc -l <"$work/list") KVM selftests of linux-source-$series, ${limit} s limit each$([ ! -s "$work/limits" ] || echo " (but those above)")"
 
 # One root per module set: busybox, bash (for the .sh tests), the tests.
 make_root() {
@@ -241,6 +259,7 @@ prepare_pass() {
 	local pass=$1 root
 	root=$work/root-$([ "$pass" = stock ] && echo stock || echo ours)
 	cp "$2" "$root/st/list"
+	cp "$work/limits" "$root/st/limits"
 	pack_initrd "$root" "$work/initrd-$pass.gz"
 }
 
