@@ -115,19 +115,21 @@ fi
 # and the two of a pair keep apt's downloads apart (one per release).
 suite_pair "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh" -- \
 	"package life cycle on a debootstrapped Debian 13" "$top/tests/package/lifecycle-debian13.sh"
-# The upgrade takes half the fresh machine's time; the TDX build and the
-# DKMS test on this machine (roots and directories of their own) fill the
-# rest. The DKMS test takes the machine's default kernel only: the life
-# cycles above build every series of both releases through DKMS.
-suite_pair "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh" --then \
-	"the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3 --then \
-	"DKMS builds and installs the modules on this machine ($default_target)" \
-	"$top/tests/kernel/dkms-test.sh" "$default_target" -- \
+# Nothing follows the upgrade in its lane: a compiler beside the end of the
+# fresh machine's package build made its tmux test of host watch fail (in
+# two of three runs; docs/testing.md).
+suite_pair "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh" -- \
 	"the quick start on a fresh Debian $other machine, then end to end on its default kernel" "$top/tests/fresh-machine.sh" "$other"
 suite_pair "the archive's point-release states on Debian 12: (a) signed image late, (b) source ahead and our upgrade, (c) older kernel" \
 	"$top/tests/package/archive-states.sh" 12 -- \
 	"the archive's point-release states on Debian 13" "$top/tests/package/archive-states.sh" 13
+# The DKMS test takes the machine's default kernel only: the life cycles
+# above build every series of both releases through DKMS. It runs first:
+# build-test's build of that kernel is then the second build of its source.
+suite "DKMS builds and installs the modules on this machine ($default_target)" \
+	"$top/tests/kernel/dkms-test.sh" "$default_target"
 suite "kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3
+suite "the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3
 # Each contract boots QEMU with one TCG thread (thread=single): two at a
 # time, and the watchdog's test (which mostly waits) beside the last.
 suite_pair "7.3 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 7.3 amd -- \

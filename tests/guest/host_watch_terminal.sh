@@ -56,7 +56,23 @@ while [ $SECONDS -lt $deadline ]; do
 	fi
 	sleep 0.1
 done
-[ $judged = yes ] || { show_screen; echo "FAIL: no frame in 30 s in which both VMs' counters moved"; exit 1; }
+# processes_and_counts: for a failure's report, whether the writer and the
+# command still run (and where they wait), and the counts the files hold now.
+processes_and_counts() {
+	local pids
+	pids=$(pgrep -d, -f -- "$binary host watch" || true)
+	echo "--- the writer ($writer) and host watch (${pids:-not running}):"
+	ps -o pid,stat,etime,time,wchan:24,args -p "$writer${pids:+,$pids}" | cut -c1-160 || true
+	echo "--- the VMs' files now:"
+	grep -H '^total' "$host"/sys/kernel/debug/kvm/*/exitstats || true
+	echo "--- load: $(cat /proc/loadavg)"
+}
+[ $judged = yes ] || {
+	show_screen
+	processes_and_counts
+	echo "FAIL: no frame in 30 s in which both VMs' counters moved"
+	exit 1
+}
 not_on_screen BEFORE-WATCH        # the live view has the screen to itself
 first_vm=$(grep -m1 -o 'busy-vm\|quiet-vm' <<<"$frame" || true)
 [ "$first_vm" = busy-vm ] || { echo "$frame"; echo "FAIL: the busiest VM is not first"; exit 1; }
