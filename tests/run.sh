@@ -82,7 +82,7 @@ suite_pair() {
 	done
 	wait "${pids[@]}"
 	for i in "${!names[@]}"; do
-		local log=$logs/pair-$first-$i rc=1 suite_start suite_end
+		local log=$logs/pair-$first-$i rc=1 suite_start suite_end=
 		suite_start=$(date +%s)
 		[ -f "$log.end" ] && read -r rc suite_start suite_end <"$log.end"
 		echo "=== ${names[$i]}: its output"
