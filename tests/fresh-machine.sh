@@ -65,6 +65,8 @@ check "the demo ran the machine's own default kernel ($default_series), built na
 	grep -q "an emulated host runs Debian's $default_series kernel (this machine: Debian $release)" "$pkgdir/demo.log"
 check "the guest's table of exits was shown (kvm-exitstats run -- portio 2000)" \
 	sh -c "grep -q '^VM exits during: portio 2000' '$pkgdir/demo.log' && grep -qE '^reason +exits +share' '$pkgdir/demo.log'"
+check "the demo built no Bochs (its emulator is QEMU)" \
+	test ! -e "$root/var/cache/kvm-exitstats-tests/bochs"
 check "no Debian $((release == 12 ? 13 : 12)) root was made" \
 	test ! -e "$root/var/cache/kvm-exitstats-tests/debian$((release == 12 ? 13 : 12))-build-root"
 check "apt's sources are as a fresh install has them (nothing added)" \

@@ -67,7 +67,7 @@ suite_pair() {
 	local l
 	for l in $(seq 0 "$lane"); do
 		for i in "${!names[@]}"; do
-			[ "${lane_of[$i]}" = "$l" ] && echo "=== ${names[$i]} (lane $((l + 1)) of 2)"
+			[ "${lane_of[$i]}" = "$l" ] && echo "=== ${names[$i]} (lane $((l + 1)) of $((lane + 1)))"
 		done
 		(
 			for i in "${!names[@]}"; do

@@ -50,12 +50,12 @@ fails_with() {
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-build-test.XXXXXX")
 trap 'rm -rf "$work"; rm -rf /lib/modules/0.0.0-kes-fake' EXIT
 
-# Whether build.sh finds the extraction of a source made before (by the
-# DKMS test before this suite in tests/run.sh, or a run before): the build
-# of the first such kernel is the second build of its source.
-already_extracted=()
+# The first kernel whose source was extracted before (by the DKMS test
+# before this suite in tests/run.sh, or a run before): its build is the
+# second build of its source.
+extracted_before=
 for target in "$@"; do
-	extracted_source_dir "$target" >/dev/null && already_extracted+=("$target")
+	extracted_source_dir "$target" >/dev/null && { extracted_before=$target; break; }
 done
 
 for target in "$@"; do
@@ -67,7 +67,7 @@ for target in "$@"; do
 	mods=$(patched_modules_dir "$kver" 2>"$work/build-$kver.log") || { cat "$work/build-$kver.log"; fail "build.sh $kver failed"; }
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	cat "$work/build-$kver.log"
-	if [ "$target" = "${already_extracted[0]:-}" ]; then
+	if [ "$target" = "$extracted_before" ]; then
 		check "a second build of the same source does not extract it again ($kver)" \
 			sh -c "! grep -q extracting '$work/build-$kver.log'"
 	fi
@@ -173,7 +173,7 @@ check "a source directory given by KVM_EXITSTATS_KERNEL_SOURCE builds" \
 	env KVM_EXITSTATS_KERNEL_SOURCE="$cached" "$top/src-kvm/build.sh" "$kver" "$work/out-dir"
 # Where no kernel's source was extracted before this suite, the second
 # build is one more.
-if [ ${#already_extracted[@]} -eq 0 ]; then
+if [ -z "$extracted_before" ]; then
 	check "a second build of the same source does not extract it again" \
 		sh -c "! '$top/src-kvm/build.sh' '$kver' '$work/out-again' 2>&1 | grep extracting"
 fi
