@@ -15,9 +15,14 @@
 //   host-root=DIR                    the host's /sys and /proc are under DIR
 //                                    (for `host`; root is assumed)
 //   root=no                          not running as root
+//   pace=SECONDS                     real time each interval of a watch
+//                                    takes (default 0.02; the figures use
+//                                    the virtual clock either way)
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <sstream>
+#include <string>
 
 #include "app.hpp"
 #include "model_hypervisor.hpp"
@@ -42,12 +47,27 @@ struct Settings {
     bool terminal = false;
     std::string host_root = "/";
     bool root = true;
+    double pace = 0.02;
 };
 
 [[noreturn]] void bad_setting(const std::string& setting)
 {
     std::cerr << "kvm-exitstats-model: bad KES_MODEL setting: " << setting << '\n';
     std::exit(2);
+}
+
+double parse_pace(const std::string& setting, const std::string& value)
+{
+    std::size_t used = 0;
+    double seconds = -1;
+    try {
+        seconds = std::stod(value, &used);
+    } catch (const std::exception&) {
+        bad_setting(setting);
+    }
+    if (used != value.size() || !(seconds >= 0 && seconds <= 10))
+        bad_setting(setting);
+    return seconds;
 }
 
 Settings parse_settings(const char* text)
@@ -88,6 +108,8 @@ Settings parse_settings(const char* text)
             s.off_after = std::stoul(value);
         else if (key == "version" && (value == "1" || value == "2"))
             s.version = value == "1" ? 1 : 2;
+        else if (key == "pace")
+            s.pace = parse_pace(word, value);
         else
             bad_setting(word);
     }
@@ -149,7 +171,7 @@ int main(int argc, char** argv)
     env.sleep_seconds = [&](double seconds) {
         // Virtual time for the figures; a little real time, so that a
         // watch on a terminal does not spin.
-        real_sleep(0.02);
+        real_sleep(settings.pace);
         clock += seconds;
         add_exits(model, settings.numbering, settings.tick_exits);
     };

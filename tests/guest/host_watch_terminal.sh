@@ -34,7 +34,12 @@ writer=$!
 tmux new-session -d -s "$session" -x 160 -y 40 "bash --norc --noprofile"
 tmux send-keys -t "$session" "PS1='$ '; echo BEFORE-WATCH" Enter
 wait_for BEFORE-WATCH
-tmux send-keys -t "$session" "KES_MODEL='host-root=$host' $binary host watch; echo EXIT=\$?" Enter
+# Each of watch's intervals takes 0.3 s of real time (pace), over ten of the
+# writer's rounds, so that a window holds both VMs' moves even when a loaded
+# machine slows the writer down. With the model's default pace (0.02 s, one
+# round or less) windows in which only one VM had moved could follow one
+# another for 30 s under two compilers.
+tmux send-keys -t "$session" "KES_MODEL='host-root=$host pace=0.3' $binary host watch; echo EXIT=\$?" Enter
 wait_for "refreshing every 1 s"
 # Whole frames only ("refreshing" ends one; a capture can fall between the
 # clearing and the drawing). Each must list the VMs by host cycles per second,
