@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Compares the KVM selftest results of the stock and the product's modules.
 
-usage: compare.py [--list-regressions] LOG... [--retry LOG...]
+usage: compare.py [--list-regressions] [--limits FILE] LOG... [--retry LOG...]
   LOG...       serial logs of the passes stock, vm and host
                (KES-RESULT, KES-OUTPUT and KES-DMESG lines of l1-init.sh)
   --retry      logs of a second run of the tests that regressed in the first
+  --limits     the tests' own time limits, "NAME SECONDS" per line (run.sh's
+               /st/limits): a test that ran more than 1.5 times its limit
+               in any log shows that the runner did not apply it, and fails
   --list-regressions
                print only the names of the tests that regressed
 A test regresses when it passes on stock and not under exitstats=vm or host,
@@ -83,10 +86,39 @@ class Run:
 def split_arguments(arguments):
     list_only = "--list-regressions" in arguments
     arguments = [a for a in arguments if a != "--list-regressions"]
+    limits = None
+    if "--limits" in arguments:
+        at = arguments.index("--limits")
+        limits = arguments[at + 1] if at + 1 < len(arguments) else ""
+        arguments = arguments[:at] + arguments[at + 2:]
     if "--retry" in arguments:
         at = arguments.index("--retry")
-        return list_only, arguments[:at], arguments[at + 1:]
-    return list_only, arguments, []
+        return list_only, limits, arguments[:at], arguments[at + 1:]
+    return list_only, limits, arguments, []
+
+
+def read_limits(path):
+    """The per-test limits, {name: seconds}; none without --limits."""
+    limits = {}
+    if path is None:
+        return limits
+    with open(path) as lines:
+        for line in lines:
+            fields = line.split()
+            if len(fields) == 2:
+                limits[fields[0]] = float(fields[1])
+    return limits
+
+
+def limits_not_applied(runs, limits):
+    """{name: line} for the tests that ran far past their own limit."""
+    found = {}
+    for run in runs:
+        for (scope, name), (_, seconds) in sorted(run.results.items()):
+            if name in limits and float(seconds) > 1.5 * limits[name] and name not in found:
+                found[name] = (f"ran {seconds} s under {scope}, past its own {limits[name]:g} s "
+                               "limit: the runner did not apply it")
+    return found
 
 
 def summary(run, label, scope):
@@ -101,12 +133,13 @@ def main():
     if not sys.argv[1:] or sys.argv[1] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if sys.argv[1:] else 2
-    list_only, first_logs, retry_logs = split_arguments(sys.argv[1:])
+    list_only, limits_path, first_logs, retry_logs = split_arguments(sys.argv[1:])
     try:
         first = Run(first_logs)
         retry = Run(retry_logs) if retry_logs else None
-    except OSError as error:
-        print(f"compare.py: cannot read a log: {error}", file=sys.stderr)
+        limits = read_limits(limits_path)
+    except (OSError, ValueError) as error:
+        print(f"compare.py: cannot read a log or the limits: {error}", file=sys.stderr)
         return 2
     if list_only:
         for name in first.names():
@@ -115,6 +148,7 @@ def main():
         return 0
 
     regressions, matches, notes = [], 0, []
+    unapplied = limits_not_applied([first] + ([retry] if retry else []), limits)
     print(f"{'selftest':<40} {'stock':<14} {'vm':<14} {'host':<14}")
     for name in first.names():
         cells = " ".join(f"{first.cell(scope, name):<14}" for scope in (STOCK,) + OURS)
@@ -131,6 +165,9 @@ def main():
         if not problems and first.result(STOCK, name) != "pass" and \
                 all(first.result(scope, name) == "pass" for scope in OURS):
             verdict = "better"
+        if name in unapplied:
+            problems["limit"] = [unapplied[name]]
+            verdict = "LIMIT NOT APPLIED"
         print(f"{name:<40} {cells} {verdict}")
         if first.result(STOCK, name) in ("fail", "timeout", "crash", "hang") and first.output[(STOCK, name)]:
             print(f"    on stock: {first.output[(STOCK, name)][-1]}")

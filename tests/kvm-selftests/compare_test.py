@@ -98,6 +98,26 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertEqual(lines[-1], "1 passed, 1 failed")
 
+    def limited(self, seconds):
+        logs = [self.log(scope, f"KES-RESULT {scope} slow_test timeout {seconds}") for scope in ("stock", "vm", "host")]
+        return ["--limits", self.log("limits", "slow_test 10"), *logs]
+
+    def test_a_test_stopped_at_its_own_limit_is_compared_as_usual(self):
+        status, lines = self.compare(*self.limited("11.1"))
+        self.assertEqual(status, 0)
+        self.assertEqual(lines[-1], "1 passed, 0 failed")
+
+    def test_a_test_that_ran_past_its_own_limit_fails_everywhere(self):
+        status, lines = self.compare(*self.limited("30.2"))
+        self.assertEqual(status, 1)
+        self.assertEqual(lines[-1], "0 passed, 1 failed")
+        self.assertIn("    ran 30.2 s under host, past its own 10 s limit: the runner did not apply it", lines)
+        self.assertTrue(lines[1].endswith("LIMIT NOT APPLIED"), lines[1])
+
+    def test_unreadable_limits_are_an_error(self):
+        status, _ = self.compare("--limits", self.log("limits", "slow_test ten"), *self.passes())
+        self.assertEqual(status, 2)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -311,4 +311,4 @@ if [ -s "$work/regressed" ]; then
 	retry=(--retry "$work"/serial-{stock,vm,host}.log)
 fi
 log "whole comparison: $(( $(date +%s) - start )) s"
-python3 "$here/compare.py" "${first[@]}" "${retry[@]}" || exit $?
+python3 "$here/compare.py" --limits "$work/limits" "${first[@]}" "${retry[@]}" || exit $?
