@@ -40,7 +40,7 @@ packages=(
 	dkms dh-dkms debhelper fakeroot lintian debootstrap
 	busybox-static qemu-system-x86 bochs bochsbios vgabios xorriso isolinux syslinux-common
 	cmake pkg-config tmux gnuplot-nox bash-completion groff-base python3 libcli11-dev libfmt-dev nlohmann-json3-dev libboost-test-dev cpuid uuid-dev
-	prometheus prometheus-node-exporter
+	prometheus prometheus-node-exporter curl
 )
 
 for series in ${series_of[$machine]}; do
