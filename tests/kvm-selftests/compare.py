@@ -15,7 +15,8 @@ when the emulated host of ours dies or hangs during it and stock's does not
 (whatever the test's result on stock), or when the kernel logs
 WARNING/BUG/Oops during it with ours and not with stock. A result that
 changes on the retry is reported, and only a retry that regresses again
-counts; a kernel log with ours counts even if the retry has none. The last
+counts; a kernel log with ours counts even if the retry has none. A test
+with several results in one log (tries) counts its best, or a lost host. The last
 line: "N passed, N failed".
 """
 import collections
@@ -25,6 +26,18 @@ STOCK = "stock"
 OURS = ("vm", "host")
 RESULTS = ("pass", "skip", "fail", "timeout", "crash", "hang")
 HOST_LOST = ("crash", "hang")
+
+
+def better(result, than):
+    """Of two tries of one test in one log (run.sh's timing tests on the
+    retry), whether result counts instead: the best one does, but a host
+    lost in any try always counts."""
+    if than in HOST_LOST:
+        return False
+    if result in HOST_LOST:
+        return True
+    order = ("pass", "skip", "fail", "timeout")
+    return order.index(result) < order.index(than) if result in order and than in order else False
 
 
 class Run:
@@ -42,7 +55,9 @@ class Run:
     def _read(self, line):
         fields = line.split()
         if len(fields) >= 5 and fields[0] == "KES-RESULT":
-            self.results[(fields[1], fields[2])] = (fields[3], fields[4])
+            key, new = (fields[1], fields[2]), (fields[3], fields[4])
+            if key not in self.results or better(new[0], self.results[key][0]):
+                self.results[key] = new
         elif len(fields) >= 3 and fields[0] in ("KES-OUTPUT", "KES-DMESG"):
             key = (fields[1], fields[2].rstrip(":"))
             text = line.split(": ", 1)[1].strip() if ": " in line else ""

@@ -292,6 +292,11 @@ all_passes "$work/list"
 log "the three emulated hosts finished in $(( $(date +%s) - start )) s"
 first=("$work"/serial-{stock,vm,host}.log)
 
+# Tests that assert a timing tolerance against the emulator's clocks, and
+# have failed on stock KVM too in the emulated host (docs/testing.md): on
+# the retry each runs three times in each host, and the best result counts.
+timing_tests=(apic_bus_clock_test hyperv_clock)
+
 # Three emulated hosts on two cores: a slow test can miss its limit in one
 # and not in another. What regressed runs again, one emulated host at a
 # time, on stock and on ours; only what regresses again counts.
@@ -300,6 +305,12 @@ retry=()
 if [ -s "$work/regressed" ]; then
 	log "not passing on ours where stock passed: $(tr '\n' ' ' <"$work/regressed"); running them again"
 	awk 'NR == FNR { again[$1]; next } $1 in again' "$work/regressed" "$work/list" >"$work/retry-list"
+	awk -v names=" ${timing_tests[*]} " '{ print; n = $1; sub(/.*\//, "", n) }
+		index(names, " " n " ") { print; print }' "$work/retry-list" >"$work/retry-tries"
+	mv "$work/retry-tries" "$work/retry-list"
+	timing_retried=$(awk '{ print $1 }' "$work/retry-list" | sort | uniq -d | tr '\n' ' ')
+	[ -z "$timing_retried" ] ||
+		log "timing tests get three tries on the retry, on stock and on ours alike (the best counts, a lost host always): $timing_retried"
 	for pass in stock vm host; do
 		mv "$work/serial-$pass.log" "$work/first-$pass.log"
 	done
