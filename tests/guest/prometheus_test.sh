@@ -7,6 +7,7 @@
 #
 # usage: prometheus_test.sh KVM_EXITSTATS_MODEL_BINARY
 set -uo pipefail
+[ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: $0 KVM_EXITSTATS_MODEL_BINARY" >&2; exit 2; }
 binary=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/guest/fake_host.sh
@@ -110,7 +111,7 @@ io_p99=$(query 'histogram_quantile(0.99, sum by (vm, reason, le) (kvm_exitstats_
 npf_p99=$(query 'histogram_quantile(0.99, sum by (vm, reason, le) (kvm_exitstats_vm_exit_duration_seconds_bucket{vm="web",reason="npf"}))')
 echo "# prometheus: p99 of io ${io_p99:-none} s, of npf ${npf_p99:-none} s"
 check "prometheus: histogram_quantile(0.99) of the I/O exits is 4.095 µs, the end of bucket 12" \
-	python3 -c "import sys; sys.exit(abs(float('${io_p99:-nan}') - 4.095e-6) > 1e-9)"
+	python3 -c "import sys; sys.exit(not abs(float('${io_p99:-nan}') - 4.095e-6) <= 1e-9)"
 check "prometheus: histogram_quantile(0.99) of the page faults is 8.150 µs, inside bucket 13" \
-	python3 -c "import sys; sys.exit(abs(float('${npf_p99:-nan}') - 8.150e-6) > 2e-9)"
+	python3 -c "import sys; sys.exit(not abs(float('${npf_p99:-nan}') - 8.150e-6) <= 2e-9)"
 exit "$failed"
