@@ -7,7 +7,10 @@
 #
 # usage: prometheus_test.sh KVM_EXITSTATS_MODEL_BINARY
 set -uo pipefail
-[ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: $0 KVM_EXITSTATS_MODEL_BINARY" >&2; exit 2; }
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+	echo "usage: $0 KVM_EXITSTATS_MODEL_BINARY" >&2
+	exit 2
+fi
 binary=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/guest/fake_host.sh

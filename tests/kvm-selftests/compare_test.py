@@ -118,32 +118,26 @@ class CompareTest(unittest.TestCase):
         status, _ = self.compare("--limits", self.log("limits", "slow_test ten"), *self.passes())
         self.assertEqual(status, 2)
 
+    def tries(self, *vm_results):
+        """Retry logs with three tries each: stock and host pass, vm as given."""
+        return [self.log("retry-stock", *["KES-RESULT stock a_test pass 1.0"] * 3),
+                self.log("retry-vm", *[f"KES-RESULT vm a_test {result} 1.0" for result in vm_results]),
+                self.log("retry-host", *["KES-RESULT host a_test pass 1.0"] * 3)]
+
     def test_the_best_of_a_retry_s_tries_counts(self):
-        tries = [self.log("retry-stock", *["KES-RESULT stock a_test pass 1.0"] * 3),
-                 self.log("retry-vm", "KES-RESULT vm a_test fail 1.0", "KES-RESULT vm a_test pass 1.0",
-                          "KES-RESULT vm a_test fail 1.0"),
-                 self.log("retry-host", *["KES-RESULT host a_test pass 1.0"] * 3)]
-        status, lines = self.compare(*self.passes(vm_result="fail"), "--retry", *tries)
+        status, lines = self.compare(*self.passes(vm_result="fail"), "--retry", *self.tries("fail", "pass", "fail"))
         self.assertEqual(status, 0)
         self.assertEqual(lines[-1], "2 passed, 0 failed")
 
     def test_tries_that_all_fail_still_regress(self):
-        tries = [self.log("retry-stock", *["KES-RESULT stock a_test pass 1.0"] * 3),
-                 self.log("retry-vm", *["KES-RESULT vm a_test fail 1.0"] * 3),
-                 self.log("retry-host", *["KES-RESULT host a_test pass 1.0"] * 3)]
-        status, lines = self.compare(*self.passes(vm_result="fail"), "--retry", *tries)
+        status, lines = self.compare(*self.passes(vm_result="fail"), "--retry", *self.tries("fail", "fail", "fail"))
         self.assertEqual(status, 1)
         self.assertEqual(lines[-1], "1 passed, 1 failed")
 
     def test_a_host_lost_in_any_try_counts(self):
-        tries = [self.log("retry-stock", *["KES-RESULT stock a_test pass 1.0"] * 3),
-                 self.log("retry-vm", "KES-RESULT vm a_test pass 1.0", "KES-RESULT vm a_test crash 1.0",
-                          "KES-RESULT vm a_test pass 1.0"),
-                 self.log("retry-host", *["KES-RESULT host a_test pass 1.0"] * 3)]
-        status, lines = self.compare(*self.passes(vm_result="fail"), "--retry", *tries)
+        status, lines = self.compare(*self.passes(vm_result="fail"), "--retry", *self.tries("pass", "crash", "pass"))
         self.assertEqual(status, 1)
         self.assertEqual(lines[-1], "1 passed, 1 failed")
-
 
 if __name__ == "__main__":
     unittest.main()
