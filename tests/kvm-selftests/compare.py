@@ -16,8 +16,8 @@ when the emulated host of ours dies or hangs during it and stock's does not
 WARNING/BUG/Oops during it with ours and not with stock. A result that
 changes on the retry is reported, and only a retry that regresses again
 counts; a kernel log with ours counts even if the retry has none. A test
-with several results in one log (tries) counts its best, or a lost host. The last
-line: "N passed, N failed".
+with several results in one log (tries) counts its best, or a lost host.
+The last line: "N passed, N failed".
 """
 import collections
 import sys
