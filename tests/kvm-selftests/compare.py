@@ -36,8 +36,7 @@ def better(result, than):
         return False
     if result in HOST_LOST:
         return True
-    order = ("pass", "skip", "fail", "timeout")
-    return order.index(result) < order.index(than) if result in order and than in order else False
+    return result in RESULTS and than in RESULTS and RESULTS.index(result) < RESULTS.index(than)
 
 
 class Run:

@@ -139,5 +139,6 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertEqual(lines[-1], "1 passed, 1 failed")
 
+
 if __name__ == "__main__":
     unittest.main()
