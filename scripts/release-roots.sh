@@ -164,11 +164,14 @@ release_kernel_pkgs() {
 # release_build_root N SERIES...: the build root of release N (which this
 # machine does not run): gcc, kbuild, DKMS and, for each series given, the
 # current headers and linux-source; uuid-dev (7.3's selftests link libuuid)
-# for the KVM selftests. Made once, brought up to date each call.
+# for the KVM selftests; Debian 13's virt-fw-vars. Made once, brought up to
+# date each call.
 release_build_root() {
 	local release=$1 root series version headers log
 	local pkgs=(binutils gcc libc6-dev uuid-dev make patch bc kmod xz-utils dkms)
 	shift
+	# Debian 13's virt-fw-vars writes the MOK list of the Secure Boot test.
+	if [ "$release" = 13 ]; then pkgs+=(python3-virt-firmware); fi
 	root=$(release_build_root_dir "$release")
 	log=$release_cache/debian$release-apt.log
 	if [ ! -f "$root/.complete" ]; then

@@ -1,8 +1,13 @@
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <ostream>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "kvm_exitstats/formats.hpp"
@@ -13,9 +18,35 @@ namespace kvm_exitstats::cli {
 
 namespace {
 
+// Where kvm-exitstats-dkms is installed, its helper knows whether the kernel
+// refused the modules DKMS built (Secure Boot without DKMS's key enrolled):
+// its one line then replaces the general advice to install them.
+std::string secure_boot_refusal(const HostPaths& paths)
+{
+    const std::string helper = paths.dkms_helper();
+    if (access(helper.c_str(), X_OK) != 0)
+        return "";
+    FILE* output = popen(fmt::format("'{}' secure-boot 2>/dev/null", helper).c_str(), "r");
+    if (!output)
+        return "";
+    std::string line;
+    char buffer[512];
+    while (fgets(buffer, sizeof buffer, output))
+        line += buffer;
+    pclose(output);
+    while (!line.empty() && line.back() == '\n')
+        line.pop_back();
+    return line;
+}
+
 int report_host_error(const HostError& error, Environment& env)
 {
-    env.err << "kvm-exitstats: " << error.what() << '\n';
+    const std::string refusal =
+        error.problem() == HostProblem::stock_kvm ? secure_boot_refusal(env.host_paths) : "";
+    if (refusal.empty())
+        env.err << "kvm-exitstats: " << error.what() << '\n';
+    else
+        env.err << refusal << '\n';
     switch (error.problem()) {
     case HostProblem::not_root:
         return exit_not_root;

@@ -101,6 +101,10 @@ std::string HostPaths::exitstats_parameter() const
     return under(root, "sys/module/kvm/parameters/exitstats");
 }
 std::string HostPaths::mounts() const { return under(root, "proc/self/mounts"); }
+std::string HostPaths::dkms_helper() const
+{
+    return under(root, "usr/share/kvm-exitstats-dkms/kvm-exitstats-dkms-helper");
+}
 std::string HostPaths::proc_of(int pid) const
 {
     return (fs::path(root) / "proc" / std::to_string(pid)).string();

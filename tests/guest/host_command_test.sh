@@ -78,6 +78,16 @@ echo off >"$host/sys/module/kvm/parameters/exitstats"
 expect 10 "echo vm > /sys/module/kvm/parameters/exitstats" "" host --vm web1
 rm "$host/sys/module/kvm/parameters/exitstats"
 expect 9 "install kvm-exitstats-dkms" "" host
+# Where kvm-exitstats-dkms is installed, its helper says why the kernel
+# refused its modules (Secure Boot), or nothing when it did not.
+helper=$host/usr/share/kvm-exitstats-dkms/kvm-exitstats-dkms-helper
+mkdir -p "$(dirname "$helper")"
+printf '#!/bin/sh\n[ "$1" = secure-boot ] || exit 2\necho "kvm-exitstats: Secure Boot is on and the kernel does not trust the key"\nexit 1\n' >"$helper"
+chmod +x "$helper"
+expect 9 "^kvm-exitstats: Secure Boot is on and the kernel does not trust the key$" "" host
+printf '#!/bin/sh\nexit 0\n' >"$helper"
+expect 9 "install kvm-exitstats-dkms" "" host
+rm -r "$host/usr"
 rm -r "$host/sys/module/kvm"
 expect 8 "modprobe kvm-intel" "" host watch
 

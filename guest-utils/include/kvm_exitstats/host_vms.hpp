@@ -23,6 +23,7 @@ struct HostPaths {
     std::string exitstats_parameter() const;
     std::string mounts() const;       // proc/self/mounts
     std::string proc_of(int pid) const;
+    std::string dkms_helper() const;  // kvm-exitstats-dkms's maintainer-script helper
 };
 
 // Why the host's statistics cannot be read; each has its own exit code.
