@@ -128,7 +128,12 @@ suite_pair "the archive's point-release states on Debian 12: (a) signed image la
 # build-test's build of that kernel is then the second build of its source.
 suite "DKMS builds and installs the modules on this machine ($default_target)" \
 	"$top/tests/kernel/dkms-test.sh" "$default_target"
-suite "kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3
+# The Secure Boot hosts (apt and DKMS in a root, then one emulated CPU)
+# beside the module builds.
+suite_pair "kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3 -- \
+	"Secure Boot on Debian 12 (6.1): OVMF, shim, grub, signed kernel; key not enrolled, enrolled, Secure Boot off" \
+	"$top/tests/secure-boot/run.sh" 12 --then \
+	"Secure Boot on Debian 13 (6.12)" "$top/tests/secure-boot/run.sh" 13
 suite "the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3
 # Each contract boots QEMU with one TCG thread (thread=single): two at a
 # time, and the watchdog's test (which mostly waits) beside the last.

@@ -80,6 +80,8 @@ for p in "linux-image-${kernel}_" shim-signed_ shim-helpers-amd64-signed_ grub-e
 	esac
 	echo "# $(basename "$deb")"
 done
+# Debian 13 puts modules under usr/lib, with lib leading there.
+[ -e "$image/lib" ] || ln -s usr/lib "$image/lib"
 
 # The certificate DKMS signed with, as its build log names it.
 cert=$(sed -n 's/^Public certificate (MOK): //p' "$root/tmp/kvm-exitstats-dkms-$kernel.log" | tail -n 1)
