@@ -41,8 +41,10 @@ packages=(
 	busybox-static qemu-system-x86 bochs bochsbios vgabios xorriso isolinux syslinux-common
 	cmake pkg-config tmux gnuplot-nox bash-completion groff-base python3 libcli11-dev libfmt-dev nlohmann-json3-dev libboost-test-dev cpuid uuid-dev
 	prometheus prometheus-node-exporter curl
-	ovmf openssl
+	ovmf openssl reprepro gnupg autopkgtest
 )
+# ovmf, openssl: the Secure Boot test's firmware and DKMS's certificate;
+# reprepro, gnupg: the signed repository; autopkgtest: debian/tests.
 # Debian 13's virt-fw-vars writes the MOK list of the Secure Boot test (on
 # Debian 12, the Debian 13 root has it).
 if [ "$machine" = 13 ]; then packages+=(python3-virt-firmware); fi

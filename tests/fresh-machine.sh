@@ -2,8 +2,9 @@
 # The README's quick start on a fresh machine of Debian RELEASE (12 or 13),
 # with a fresh root standing in for it: debootstrapped, with only the apt
 # sources a fresh install has (the release, its updates and security; no
-# backports), git, and a clone of this repository's HEAD in /root. There,
-# as root:
+# backports), git, and a clone of this repository's HEAD in /root (with
+# --tarball: no git, and HEAD as a release archive has it, without .git).
+# There, as root:
 #   - scripts/demo.sh with no option must pass, on that release's default
 #     kernel, through to the guest's table of exits;
 #   - tests/e2e/run.sh on that kernel must pass (the checks the demo skips);
@@ -15,13 +16,20 @@
 # apt's downloads are kept in the test cache across runs (as in the package
 # tests); everything else is fetched and built as on a new machine.
 #
-# usage: tests/fresh-machine.sh 12|13 [--whole]   (about 8 minutes; --whole
-#   about as long as tests/run.sh itself on a cold cache)
+# usage: tests/fresh-machine.sh 12|13 [--tarball] [--whole]   (about 8
+#   minutes; --whole about as long as tests/run.sh itself on a cold cache)
 set -euo pipefail
-usage="usage: tests/fresh-machine.sh 12|13 [--whole]"
+usage="usage: tests/fresh-machine.sh 12|13 [--tarball] [--whole]"
 release=${1:?$usage}
-whole=${2:-}
-[ -z "$whole" ] || [ "$whole" = --whole ] || { echo "$usage" >&2; exit 2; }
+shift
+whole='' tarball=''
+for option in "$@"; do
+	case $option in
+	--whole) whole=yes ;;
+	--tarball) tarball=yes ;;
+	*) echo "$usage" >&2; exit 2 ;;
+	esac
+done
 top=$(cd "$(dirname "$0")/.." && pwd)
 pkgdir=$top/build/fresh-debian$release
 root=$pkgdir/root
@@ -50,11 +58,26 @@ sources_before=$(cat "$root"/etc/apt/sources.list.d/*)
 
 start=$(date +%s)
 apt_in_root "$pkgdir/apt-git.log" update || fail "apt-get update in the fresh root failed"
-apt_in_root "$pkgdir/apt-git.log" install git ca-certificates ||
-	{ tail -n 20 "$pkgdir/apt-git.log"; fail "installing git failed"; }
-git clone -q "$top" "$root/root/kvm-exitstats" ||
-	fail "cannot clone $top"
-echo "# a fresh Debian $release root with git and a clone of $(git -C "$top" rev-parse --short HEAD): $(($(date +%s) - start)) s"
+if [ -n "$tarball" ]; then
+	mkdir -p "$root/root/kvm-exitstats"
+	git -C "$top" archive HEAD | tar -x -C "$root/root/kvm-exitstats" || fail "cannot unpack HEAD into the root"
+	echo "# a fresh Debian $release root without git, and $(git -C "$top" rev-parse --short HEAD) as a release archive (no .git): $(($(date +%s) - start)) s"
+else
+	apt_in_root "$pkgdir/apt-git.log" install git ca-certificates ||
+		{ tail -n 20 "$pkgdir/apt-git.log"; fail "installing git failed"; }
+	git clone -q "$top" "$root/root/kvm-exitstats" ||
+		fail "cannot clone $top"
+	echo "# a fresh Debian $release root with git and a clone of $(git -C "$top" rev-parse --short HEAD): $(($(date +%s) - start)) s"
+fi
+
+# Every file of the tree is in the copy that the package build started from.
+tree_in_package_build() {
+	local tree=$root/root/kvm-exitstats missing
+	[ -d "$tree/build/package/src/debian" ] || return 1
+	missing=$(comm -23 <(cd "$tree" && find . -path ./build -prune -o -type f -print | sort) \
+		<(cd "$tree/build/package/src" && find . -type f -print | sort))
+	[ -z "$missing" ] || { echo "# not in the package build's copy: $(echo "$missing" | paste -sd " ")"; return 1; }
+}
 
 start=$(date +%s)
 demo_rc=0
@@ -71,6 +94,11 @@ check "no Debian $((release == 12 ? 13 : 12)) root was made" \
 	test ! -e "$root/var/cache/kvm-exitstats-tests/debian$((release == 12 ? 13 : 12))-build-root"
 check "apt's sources are as a fresh install has them (nothing added)" \
 	test "$(cat "$root"/etc/apt/sources.list.d/*)" = "$sources_before"
+if [ -n "$tarball" ]; then
+	check "the demo ran without git (none is installed) and without .git" \
+		sh -c "! chroot '$root' sh -c 'command -v git' >/dev/null && [ ! -e '$root/root/kvm-exitstats/.git' ]"
+	check "the packages were built from every file of the tree" tree_in_package_build
+fi
 
 if [ -n "$whole" ]; then
 	start=$(date +%s)

@@ -115,26 +115,30 @@ fi
 # and the two of a pair keep apt's downloads apart (one per release).
 suite_pair "package life cycle on a debootstrapped Debian 12" "$top/tests/package/lifecycle.sh" -- \
 	"package life cycle on a debootstrapped Debian 13" "$top/tests/package/lifecycle-debian13.sh"
-# Nothing follows the upgrade in its lane: a compiler beside the end of the
-# fresh machine's package build made its tmux test of host watch fail (in
-# two of three runs; docs/testing.md).
-suite_pair "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh" -- \
-	"the quick start on a fresh Debian $other machine, then end to end on its default kernel" "$top/tests/fresh-machine.sh" "$other"
+# The repository test (apt, a package build, DKMS builds) follows the
+# upgrade in its lane: the fresh machine's tmux test of host watch, which a
+# compiler beside it once made fail, waits for its frames no longer
+# (3f5449e; docs/testing.md).
+suite_pair "upgrade from Debian 12 to 13 with the package installed" "$top/tests/package/upgrade-12-to-13.sh" --then \
+	"a signed apt repository on Debian 13: install by name, altered package and Release refused, apt upgrade to a newer release" \
+	"$top/tests/package/repository.sh" 13 -- \
+	"the quick start on a fresh Debian $other machine from a release archive (no git), then end to end on its default kernel" \
+	"$top/tests/fresh-machine.sh" "$other" --tarball
 suite_pair "the archive's point-release states on Debian 12: (a) signed image late, (b) source ahead and our upgrade, (c) older kernel" \
 	"$top/tests/package/archive-states.sh" 12 -- \
-	"the archive's point-release states on Debian 13" "$top/tests/package/archive-states.sh" 13
+	"the archive's point-release states on Debian 13" "$top/tests/package/archive-states.sh" 13 --then \
+	"Debian's autopkgtest of both packages (debian/tests) in a Debian $machine root" "$top/tests/package/autopkgtest.sh" "$machine"
 # The DKMS test takes the machine's default kernel only: the life cycles
 # above build every series of both releases through DKMS. It runs first:
 # build-test's build of that kernel is then the second build of its source.
-suite "DKMS builds and installs the modules on this machine ($default_target)" \
-	"$top/tests/kernel/dkms-test.sh" "$default_target"
-# The Secure Boot hosts (apt and DKMS in a root, then one emulated CPU)
-# beside the module builds.
-suite_pair "kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3 -- \
-	"Secure Boot on Debian 12 (6.1): OVMF, shim, grub, signed kernel; key not enrolled, enrolled, Secure Boot off" \
+# Beside them: the Secure Boot hosts (apt and DKMS in a root, then one
+# emulated CPU at a time).
+suite_pair "DKMS builds and installs the modules on this machine ($default_target)" \
+	"$top/tests/kernel/dkms-test.sh" "$default_target" --then \
+	"kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3 -- \
+	"Secure Boot on Debian 12 (6.1): OVMF, shim, grub, signed kernel; key not enrolled, enrolled, Secure Boot off; the installation in each" \
 	"$top/tests/secure-boot/run.sh" 12 --then \
 	"Secure Boot on Debian 13 (6.12)" "$top/tests/secure-boot/run.sh" 13
-suite "the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3
 # Each contract boots QEMU with one TCG thread (thread=single): two at a
 # time, and the watchdog's test (which mostly waits) beside the last.
 suite_pair "7.3 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 7.3 amd -- \
@@ -147,11 +151,15 @@ suite_pair "6.1 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.1 
 suite_pair "7.3 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 7.3 intel -- \
 	"6.1 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.1 intel
 # The VMX and nested-VMX selftests on kvm-intel: three Bochs at once (stock
-# and both scopes), so one series at a time.
-suite "7.3 KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as stock" \
-	"$top/tests/kvm-selftests/run.sh" 7.3 --bochs --vmx
-suite "6.1 KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as stock" \
-	"$top/tests/kvm-selftests/run.sh" 6.1 --bochs --vmx
+# and both scopes), so one series at a time, after the TDX build; beside
+# them the repository on Debian 12 (apt, DKMS builds: Bochs' guest time
+# follows its own instruction count, not the clock).
+suite_pair "the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3 --then \
+	"7.3 KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as stock" \
+	"$top/tests/kvm-selftests/run.sh" 7.3 --bochs --vmx --then \
+	"6.1 KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as stock" \
+	"$top/tests/kvm-selftests/run.sh" 6.1 --bochs --vmx -- \
+	"a signed apt repository on Debian 12" "$top/tests/package/repository.sh" 12
 # Both vendors end to end at once: QEMU's (about 4 minutes) and then the
 # fault injection (about 2) run inside the time of Bochs' (about 8), which
 # uses one core; the two end-to-end tests share the 7.3 host's modules,

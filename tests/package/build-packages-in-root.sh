@@ -32,7 +32,9 @@ echo "# build dependencies in the Debian $release root: $(($(date +%s) - start))
 
 rm -rf "$root/tmp/kes-src"
 mkdir -p "$root/tmp/kes-src/src"
-(cd "$top" && git ls-files -z --cached | xargs -0 cp --parents -t "$root/tmp/kes-src/src")
+# shellcheck source=scripts/source-tree.sh
+. "$top/scripts/source-tree.sh"
+copy_source_tree "$top" "$root/tmp/kes-src/src"
 start=$(date +%s)
 if in_chroot "$root" sh -c "cd /tmp/kes-src/src && dpkg-buildpackage -b -us -uc" >"$out/build.log" 2>&1; then
 	check "dpkg-buildpackage -b succeeds on Debian $release ($(($(date +%s) - start)) s)" true

@@ -11,8 +11,9 @@ out=$top/build/package
 { grep -o " $out/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m"; done
 rm -rf --one-file-system "$out"
 mkdir -p "$out/src"
-# What git tracks (and what is staged), as a fresh clone would have it.
-(cd "$top" && git ls-files -z --cached | xargs -0 cp --parents -t "$out/src")
+# shellcheck source=scripts/source-tree.sh
+. "$top/scripts/source-tree.sh"
+copy_source_tree "$top" "$out/src"
 
 start=$(date +%s)
 # failed_tests_output LOG: what each test that ctest lists as failed printed

@@ -68,6 +68,19 @@ no_initramfs_in_root() {
 	chmod -x "$root/etc/kernel/postinst.d/initramfs-tools"
 }
 
+# fresh_release_root RELEASE LOGDIR: $root as a fresh root of Debian
+# RELEASE (its apt lists up to date, initramfs-tools installed but making
+# no initramfs), /proc and /dev mounted; apt's logs go to LOGDIR.
+fresh_release_root() {
+	unmount_root
+	release_unpack_root "$1" "$root" || fail "cannot make the Debian $1 root"
+	mount_root
+	apt_in_root "$2/apt-update.log" update || fail "apt-get update in the Debian $1 root failed"
+	apt_in_root "$2/apt-initramfs.log" install initramfs-tools ||
+		{ tail -n 20 "$2/apt-initramfs.log"; fail "installing initramfs-tools in the Debian $1 root failed"; }
+	no_initramfs_in_root
+}
+
 # apt-get in the root; its output goes to LOG.
 apt_in_root() {
 	local log=$1

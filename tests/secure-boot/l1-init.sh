@@ -17,8 +17,22 @@ refused=
 helper=/usr/share/kvm-exitstats-dkms/kvm-exitstats-dkms-helper
 secure_boot_var=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
 
+# dump NAME FILE: the firmware's variable (or configuration table) in hex,
+# which run.sh replays to the package's installation in the Debian root.
+dump() {
+	[ -e "$2" ] && echo "KES-VAR $1 $(od -An -v -tx1 "$2" | tr -d ' \n')"
+}
+mok_variables() {
+	dump "mok-variables/MokListRT" /sys/firmware/efi/mok-variables/MokListRT
+	for var in /sys/firmware/efi/efivars/MokListRT-* /sys/firmware/efi/efivars/MokNew-*; do
+		dump "efivars/${var##*/}" "$var"
+	done
+}
+
 echo KES-BEGIN
 echo "KES-SECUREBOOT $(od -An -tx1 "$secure_boot_var" 2>/dev/null | awk '{ print $NF }')"
+dump "efivars/${secure_boot_var##*/}" "$secure_boot_var"
+mok_variables | sed 's/^KES-VAR/KES-VAR-BEFORE/'
 echo "KES-LOCKDOWN $(cat /sys/kernel/security/lockdown)"
 dmesg | grep -i -m 3 -e 'secure boot' -e 'lockdown' | sed 's/^/# boot: /'
 dmesg | grep -e "Loaded X.509 cert" | sed 's/^/# boot: /'
@@ -41,11 +55,7 @@ fi
 echo "KES-KVM-VERSION $(cat /sys/module/kvm/version 2>/dev/null || echo none)"
 idle_vm && echo "KES-VM-RUNS yes"
 
-# What the host package's installation says (its postinst runs reload),
-# and what the command says on the host.
-$helper reload >/tmp/reload.out 2>&1
-echo "KES-RELOAD-EXIT $?"
-sed 's/^/KES-RELOAD-SAYS /' /tmp/reload.out
+# What the host package's helper and the command say on the host.
 $helper secure-boot >/tmp/secure-boot.out 2>&1
 echo "KES-SECURE-BOOT-EXIT $?"
 sed 's/^/KES-SECURE-BOOT-SAYS /' /tmp/secure-boot.out
@@ -63,6 +73,7 @@ if [ -n "$refused" ]; then
 	echo "KES-MOKUTIL-IMPORT-EXIT $?"
 	sed 's/^/# mokutil: /' /tmp/import.out
 	$helper secure-boot 2>&1 | sed 's/^/KES-PENDING-SAYS /'
+	mok_variables | sed 's/^KES-VAR/KES-VAR-PENDING/'
 fi
 
 if [ -e /sys/module/kvm/parameters/exitstats ]; then

@@ -36,10 +36,7 @@ ovmf=/usr/share/OVMF
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-secure-boot.XXXXXX")
 trap 'unmount_root; [ -n "${KES_KEEP:-}" ] && echo "# kept $work" >&2 || rm -rf "$work"' EXIT
 
-unmount_root
-release_unpack_root "$release" "$root" || fail "cannot make the Debian $release root"
-mount_root
-apt_in_root "$work/apt-update.log" update || fail "apt-get update in the Debian $release root failed"
+fresh_release_root "$release" "$work"
 
 # The kernel a Secure Boot host runs is the newest whose signed image is
 # published (at a point release it follows the source and headers by days),
@@ -54,8 +51,8 @@ done <<<"$candidates"
 [ -n "$kernel" ] || fail "no $series kernel of Debian $release has a signed image in the archive"
 [ "$hversion" = "$(kernel_pkgs source_version "$series")" ] ||
 	echo "# the signed image of the newest $series kernel is not published yet: the host runs $kernel"
-log "Debian $release root: $kernel (signed image, headers, linux-source-$series=$hversion) and the packages"
-apt_in_root "$work/apt-kernel.log" install openssl mokutil "linux-headers-$kernel" "linux-source-$series=$hversion" ||
+log "Debian $release root: $kernel (signed image, headers, linux-source-$series=$hversion), mokutil and the packages"
+apt_in_root "$work/apt-kernel.log" install openssl mokutil "linux-image-$kernel" "linux-headers-$kernel" "linux-source-$series=$hversion" ||
 	{ tail -n 20 "$work/apt-kernel.log"; fail "installing the $kernel headers and source failed"; }
 cp "$dkms_deb" "$command_deb" "$root/tmp/"
 start=$(date +%s)
@@ -164,10 +161,15 @@ said() {
 
 # one_line NAME PATTERN: exactly one line of NAME's log matches PATTERN.
 one_line() {
-	[ "$(grep -c -- "$2" "$work/$1.log")" -eq 1 ]
+	one_line_in "$work/$1.log" "$2"
 }
 
-fix_line="kvm-exitstats: Secure Boot is on and the kernel does not trust the key DKMS signed the modules with.*mokutil --import $cert.*reboot.*Enroll MOK"
+one_line_in() {
+	[ "$(grep -c -- "$2" "$1")" -eq 1 ]
+}
+
+fix_line="kvm-exitstats: Secure Boot is on and the kernel does not trust the key DKMS signed the modules with, so they are not installed and Debian's KVM modules stay in use: run 'mokutil --import $cert'.*reboot.*Enroll MOK.*then run 'dpkg-reconfigure kvm-exitstats-dkms'"
+pending_line="kvm-exitstats: Secure Boot is on and the key DKMS signed the modules with ($cert) waits for enrolment, so they are not installed.*reboot.*Enroll MOK.*then run 'dpkg-reconfigure kvm-exitstats-dkms'"
 
 # The firmware's variables of each state: Microsoft's keys and Secure Boot
 # on, as shipped; the same with DKMS's certificate in MokList (shim's
@@ -183,6 +185,11 @@ in_release 13 virt-fw-vars -i "/tmp/${inside##*/}/OVMF_VARS_4M.ms.fd" \
 mv "$inside/enrolled.fd" "$work/enrolled.vars"
 rm -rf "$inside"
 
+host_says_only_fix_line() {
+	said not-enrolled '^KES-HOST-EXIT 9$' && one_line not-enrolled '^KES-HOST-SAYS' &&
+		one_line not-enrolled "^KES-HOST-SAYS $fix_line"
+}
+
 log "Secure Boot on, DKMS's key not enrolled"
 check "not-enrolled: the emulated host boots through shim, grub and $kernel and runs the test" \
 	boot_state not-enrolled "$ovmf/OVMF_VARS_4M.ms.fd"
@@ -191,16 +198,14 @@ check "not-enrolled: the kernel is locked down (integrity)" said not-enrolled '^
 check "not-enrolled: the kernel refuses our kvm" said not-enrolled '^KES-OURS refused: '
 check "not-enrolled: Debian's kvm and kvm-amd load, and a VM runs on them" \
 	sh -c "grep -q '^KES-DEBIAN loaded' '$work/not-enrolled.log' && grep -q '^KES-VM-RUNS yes' '$work/not-enrolled.log'"
-check "not-enrolled: the installation (reload) says in one line why and what to run" \
-	one_line not-enrolled "^KES-RELOAD-SAYS $fix_line"
-check "not-enrolled: kvm-exitstats host exits 9 and says the same line, nothing else" \
-	sh -c "grep -q '^KES-HOST-EXIT 9' '$work/not-enrolled.log' && [ \$(grep -c '^KES-HOST-SAYS' '$work/not-enrolled.log') -eq 1 ] &&
-	       grep -q '^KES-HOST-SAYS $fix_line' '$work/not-enrolled.log'"
+check "not-enrolled: the package's helper says in one line why and what to run" \
+	one_line not-enrolled "^KES-SECURE-BOOT-SAYS $fix_line"
+check "not-enrolled: kvm-exitstats host exits 9 and says the same line, nothing else" host_says_only_fix_line
 check "not-enrolled: Debian's mokutil agrees: the key is not enrolled" \
 	said not-enrolled "^KES-MOKUTIL-TEST-KEY $cert is not enrolled$"
 check "not-enrolled: mokutil --import of that certificate succeeds" said not-enrolled '^KES-MOKUTIL-IMPORT-EXIT 0$'
 check "not-enrolled: then the helper says in one line that the key waits for the confirmation after a reboot" \
-	one_line not-enrolled "^KES-PENDING-SAYS kvm-exitstats: Secure Boot is on and the key DKMS signed the modules with ($cert) waits for enrolment.*reboot.*Enroll MOK"
+	one_line not-enrolled "^KES-PENDING-SAYS $pending_line"
 
 log "Secure Boot on, DKMS's key enrolled in shim's MOK list"
 check "enrolled: the emulated host boots and runs the test" boot_state enrolled "$work/enrolled.vars"
@@ -230,4 +235,53 @@ for state in not-enrolled enrolled off; do
 	check "$state: the kernel logged no warning" \
 		sh -c "grep -q KES-END '$work/$state.log' && ! grep -q KES-DMESG-BAD '$work/$state.log'"
 done
+
+# The installation on such a host. Its firmware's variables, as the
+# emulated host read them (SecureBoot, MokListRT, MokNew), are replayed to
+# the Debian root in its /sys, where the package's helper reads them; the
+# DKMS key stays the one above. replay_firmware BOOT KIND: the SecureBoot
+# variable of BOOT, and its MOK variables of KIND (BEFORE, or PENDING:
+# after mokutil --import).
+replay_firmware() {
+	rm -rf "$root/sys/firmware"
+	mkdir -p "$root/sys/firmware/efi/efivars" "$root/sys/firmware/efi/mok-variables"
+	grep -e '^KES-VAR efivars/SecureBoot-' -e "^KES-VAR-$2 " "$work/$1.log" |
+		python3 -c '
+import sys
+for line in sys.stdin:
+    _, name, data = line.split()
+    with open(sys.argv[1] + "/sys/firmware/efi/" + name, "wb") as f:
+        f.write(bytes.fromhex(data))' "$root"
+}
+built_not_installed() {
+	in_root dkms status -m kvm-exitstats -k "$kernel" | grep -q ': built' &&
+		nothing_installed_for "$kernel" && stock_resolves "$kernel"
+}
+# The root's modules of the first installation (Secure Boot off) go first.
+apt_in_root "$work/apt-purge.log" purge kvm-exitstats-dkms || fail "apt purge kvm-exitstats-dkms failed"
+replay_firmware not-enrolled BEFORE
+check "install with Secure Boot on and the key not enrolled: apt install succeeds" \
+	apt_in_root "$work/apt-sb-install.log" install "/tmp/$(basename "$dkms_deb")"
+show_product_lines "$work/apt-sb-install.log"
+check "install: one line says why and what to run" one_line_in "$work/apt-sb-install.log" "^$fix_line"
+check "install: built for $kernel, not installed; modprobe finds Debian's modules" built_not_installed
+check "install: DKMS's automatic build is off (it would install what the kernel refuses)" \
+	grep -q '^AUTOINSTALL=""' "$root/etc/dkms/kvm-exitstats.conf"
+# (dpkg-reconfigure runs the prerm, which removes what DKMS built, so each
+# one builds again: only the last one here.)
+replay_firmware not-enrolled PENDING
+in_root /usr/share/kvm-exitstats-dkms/kvm-exitstats-dkms-helper secure-boot >"$work/helper-pending.log" 2>&1 || true
+show_product_lines "$work/helper-pending.log"
+check "after mokutil --import: the helper says in one line that the key waits for the reboot" \
+	one_line_in "$work/helper-pending.log" "^$pending_line"
+replay_firmware enrolled BEFORE
+check "key enrolled: dpkg-reconfigure kvm-exitstats-dkms succeeds" \
+	sh -c "chroot '$root' env DEBIAN_FRONTEND=noninteractive dpkg-reconfigure kvm-exitstats-dkms >'$work/reconfigure-enrolled.log' 2>&1"
+show_product_lines "$work/reconfigure-enrolled.log"
+check "key enrolled: installed for $kernel, nothing said about Secure Boot" \
+	sh -c "grep -q '^kvm-exitstats: installed for $kernel' '$work/reconfigure-enrolled.log' &&
+	       ! grep -q 'Secure Boot' '$work/reconfigure-enrolled.log'"
+check "key enrolled: $kernel's modules resolve to updates/dkms" modules_in_updates "$kernel"
+check "key enrolled: DKMS builds automatically again" test ! -e "$root/etc/dkms/kvm-exitstats.conf"
+rm -rf "$root/sys/firmware"
 finish
