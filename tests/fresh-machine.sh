@@ -3,7 +3,8 @@
 # with a fresh root standing in for it: debootstrapped, with only the apt
 # sources a fresh install has (the release, its updates and security; no
 # backports), git, and a clone of this repository's HEAD in /root (with
-# --tarball: no git, and HEAD as a release archive has it, without .git).
+# --tarball: no git, and this tree as a release archive has it, without
+# .git: what git tracks in a clone, every file but build/ without git).
 # There, as root:
 #   - scripts/demo.sh with no option must pass, on that release's default
 #     kernel, through to the guest's table of exits;
@@ -37,6 +38,8 @@ root=$pkgdir/root
 apt_archives=fresh-debian$1
 # shellcheck source=tests/package/lib.sh
 . "$top/tests/package/lib.sh"
+# shellcheck source=scripts/source-tree.sh
+. "$top/scripts/source-tree.sh"
 default_series=$(release_default_target "$release") || exit 2
 
 cleanup() {
@@ -59,10 +62,11 @@ sources_before=$(cat "$root"/etc/apt/sources.list.d/*)
 start=$(date +%s)
 apt_in_root "$pkgdir/apt-git.log" update || fail "apt-get update in the fresh root failed"
 if [ -n "$tarball" ]; then
-	mkdir -p "$root/root/kvm-exitstats"
-	git -C "$top" archive HEAD | tar -x -C "$root/root/kvm-exitstats" || fail "cannot unpack HEAD into the root"
-	echo "# a fresh Debian $release root without git, and $(git -C "$top" rev-parse --short HEAD) as a release archive (no .git): $(($(date +%s) - start)) s"
+	copy_source_tree "$top" "$root/root/kvm-exitstats"
+	echo "# a fresh Debian $release root without git, and this tree as a release archive has it (no .git): $(($(date +%s) - start)) s"
 else
+	git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
+		fail "this tree is no git clone, which the fresh machine would clone: run tests/fresh-machine.sh $release --tarball"
 	apt_in_root "$pkgdir/apt-git.log" install git ca-certificates ||
 		{ tail -n 20 "$pkgdir/apt-git.log"; fail "installing git failed"; }
 	git clone -q "$top" "$root/root/kvm-exitstats" ||
