@@ -6,14 +6,19 @@
 # Debian RELEASE root, with the kernel of that release's default series.
 # The emulated host (QEMU TCG, AMD SVM) boots three times:
 #   not-enrolled  Secure Boot on, DKMS's key not enrolled: the kernel refuses
-#                 our modules, Debian's work, and the package and the
-#                 command say in one line why and what to do;
+#                 our modules, Debian's work, and the package's helper and
+#                 the command say in one line why and what to do (and after
+#                 mokutil --import, that the key waits for the reboot);
 #   enrolled      the key in shim's MOK list (written into the firmware's
 #                 variables with python3-virt-firmware, standing in for
 #                 mokutil --import and the confirmation at the console):
 #                 our modules load under lockdown, a guest reads the
 #                 leaves, the host's file is readable;
 #   off           the same chain with Secure Boot off: nothing is said.
+# Then the package is installed again in the root with the firmware's
+# variables that the emulated host read (not enrolled, after mokutil
+# --import, enrolled): built but not installed while the kernel would
+# refuse the modules, installed by dpkg-reconfigure once the key is enrolled.
 #
 # usage: tests/secure-boot/run.sh 12|13   (after tests/package/build-packages.sh)
 # KES_KEEP=1 keeps the work directory with the serial logs.
