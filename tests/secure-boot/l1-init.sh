@@ -1,9 +1,10 @@
 #!/bin/busybox sh
 # shellcheck shell=dash
 # init of the emulated Secure Boot host: reports the firmware's and the
-# kernel's state, tries the modules DKMS built and signed, falls back to
-# Debian's as a real boot would, and shows what the packages say. Each
-# result is a "KES-..." line that tests/secure-boot/run.sh judges.
+# kernel's state, tries the modules DKMS built and signed, loads Debian's
+# where the kernel refuses them (the package then leaves Debian's in place
+# for modprobe: run.sh checks that part), and shows what the packages say.
+# Each result is a "KES-..." line that tests/secure-boot/run.sh judges.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -49,7 +50,8 @@ else
 	refused=yes
 	echo "KES-OURS refused: $(cat /tmp/insmod.err)"
 	dmesg | tail -n 3 | sed 's/^/# kernel: /'
-	# As modprobe would after the refusal: Debian's own modules.
+	# What modprobe finds where the package installs nothing the kernel
+	# refuses: Debian's own modules.
 	insmod /lib/kes/kvm.ko && insmod /lib/kes/kvm-amd.ko && echo "KES-DEBIAN loaded"
 fi
 echo "KES-KVM-VERSION $(cat /sys/module/kvm/version 2>/dev/null || echo none)"
