@@ -18,9 +18,9 @@ namespace kvm_exitstats::cli {
 
 namespace {
 
-// Where kvm-exitstats-dkms is installed, its helper knows whether the kernel
-// refused the modules DKMS built (Secure Boot without DKMS's key enrolled):
-// its one line then replaces the general advice to install them.
+// Where kvm-exitstats-dkms is installed, its helper knows whether Secure
+// Boot keeps the modules out (the kernel does not trust the key DKMS signs
+// them with): its one line then replaces the general advice to install them.
 std::string secure_boot_refusal(const HostPaths& paths)
 {
     const std::string helper = paths.dkms_helper();

@@ -78,8 +78,8 @@ echo off >"$host/sys/module/kvm/parameters/exitstats"
 expect 10 "echo vm > /sys/module/kvm/parameters/exitstats" "" host --vm web1
 rm "$host/sys/module/kvm/parameters/exitstats"
 expect 9 "install kvm-exitstats-dkms" "" host
-# Where kvm-exitstats-dkms is installed, its helper says why the kernel
-# refused its modules (Secure Boot), or nothing when it did not.
+# Where kvm-exitstats-dkms is installed, its helper says why Secure Boot
+# keeps its modules out, or nothing when it does not.
 helper=$host/usr/share/kvm-exitstats-dkms/kvm-exitstats-dkms-helper
 mkdir -p "$(dirname "$helper")"
 printf '#!/bin/sh\n[ "$1" = secure-boot ] || exit 2\necho "kvm-exitstats: Secure Boot is on and the kernel does not trust the key"\nexit 1\n' >"$helper"
