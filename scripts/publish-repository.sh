@@ -33,8 +33,6 @@ case ${1:-} in
 -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 '' | -*) echo "$usage" >&2; exit 2 ;;
 esac
-mkdir -p "$1"
-repo=$(cd "$1" && pwd)
 
 error() {
 	echo "kvm-exitstats: error: $*" >&2
@@ -49,6 +47,8 @@ fingerprint=$(gpg --batch --with-colons --list-secret-keys ${key:+"$key"} 2>/dev
 	error "no secret key${key:+ '$key'} in gpg's keyring (${GNUPGHOME:-~/.gnupg}): make one with 'gpg --quick-gen-key \"NAME <EMAIL>\"' or name one with --key"
 
 machine=$(machine_release) || exit 2
+mkdir -p "$1"
+repo=$(cd "$1" && pwd)
 # packages_of RELEASE: the directory with the packages built for RELEASE.
 packages_of() {
 	if [ -n "$packages" ]; then
