@@ -274,14 +274,17 @@ watch_serial() {
 	wait "$job" || true
 }
 
-# Copies a dynamically linked program and the libraries it needs.
+# copy_with_libraries PROGRAM ROOT [DEST [FROM]]: copies a dynamically
+# linked program and the libraries it needs into ROOT (at DEST); with FROM,
+# the program and its libraries are those of the root FROM.
 copy_with_libraries() {
-	local program=$1 root=$2 dest=${3:-$1} lib
+	local program=$1 root=$2 dest=${3:-$1} from=${4:-} lib ldd=(ldd)
 	mkdir -p "$root$(dirname "$dest")"
-	cp -L "$program" "$root$dest"
-	for lib in $(ldd "$program" | grep -o '/[^ ]*'); do
+	cp -L "$from$program" "$root$dest"
+	[ -z "$from" ] || ldd=(chroot "$from" ldd)
+	for lib in $("${ldd[@]}" "$program" | grep -o '/[^ ]*'); do
 		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$lib" "$root$lib"
+		cp -L "$from$lib" "$root$lib"
 	done
 }
 

@@ -72,10 +72,10 @@ next_release_packages() {
 		fi
 		local build="cd /tmp/kes-next/kvm-exitstats-$next && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -b -us -uc"
 		if [ -n "$prefix" ]; then
-			in_chroot "$prefix" sh -c "$build" >"$out/build.log" 2>&1
+			in_chroot "$prefix" sh -c "$build"
 		else
-			sh -c "cd '$src' && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -b -us -uc" >"$out/build.log" 2>&1
-		fi || { tail -n 30 "$out/build.log"; fail "building $next failed"; }
+			sh -c "$build"
+		fi >"$out/build.log" 2>&1 || { tail -n 30 "$out/build.log"; fail "building $next failed"; }
 		mv "$prefix/tmp/kes-next/kvm-exitstats-dkms_${next}_all.deb" "$prefix/tmp/kes-next/kvm-exitstats_${next}_amd64.deb" "$out/"
 		rm -rf "$prefix/tmp/kes-next"
 		touch "$out/.complete"

@@ -68,22 +68,18 @@ show_product_lines "$work/apt-install.log"
 modules_in_updates "$kernel" || fail "DKMS did not install the modules for $kernel"
 signer=$(in_root modinfo -k "$kernel" -F signer kvm)
 check "DKMS signed the modules (signer: ${signer:-none})" test -n "$signer"
-# The boot chain and the kernel, as a Secure Boot host installs them.
-apt_in_root "$work/apt-boot.log" install --download-only "linux-image-$kernel" shim-signed grub-efi-amd64-signed ||
-	{ tail -n 20 "$work/apt-boot.log"; fail "downloading the signed image, shim and grub failed"; }
+# The boot chain, as a Secure Boot host installs it; the signed kernel and
+# Debian's modules are the root's own.
+apt_in_root "$work/apt-boot.log" install --download-only shim-signed grub-efi-amd64-signed ||
+	{ tail -n 20 "$work/apt-boot.log"; fail "downloading shim and grub failed"; }
 debs=$test_cache/apt-archives/$apt_archives
-image=$work/image
+image=$root
 boot=$work/boot
-for p in "linux-image-${kernel}_" shim-signed_ shim-helpers-amd64-signed_ grub-efi-amd64-signed_; do
+for p in shim-signed_ shim-helpers-amd64-signed_ grub-efi-amd64-signed_; do
 	deb=$(ls "$debs/$p"*.deb | sort -V | tail -n 1)
-	case $p in
-	linux-image-*) dpkg -x "$deb" "$image" ;;
-	*) dpkg -x "$deb" "$boot" ;;
-	esac
+	dpkg -x "$deb" "$boot"
 	echo "# $(basename "$deb")"
 done
-# Debian 13 puts modules under usr/lib, with lib leading there.
-[ -e "$image/lib" ] || ln -s usr/lib "$image/lib"
 
 # The certificate DKMS signed with, as its build log names it.
 cert=$(sed -n 's/^Public certificate (MOK): //p' "$root/tmp/kvm-exitstats-dkms-$kernel.log" | tail -n 1)
@@ -104,12 +100,7 @@ rm -rf "$initrd_root/var/lib/dkms/kvm-exitstats"
 cp -a "$root/usr/share/kvm-exitstats-dkms" "$initrd_root/usr/share/"
 # The packaged command and mokutil, with the libraries they link, from the root.
 for program in /usr/bin/kvm-exitstats /usr/bin/mokutil; do
-	mkdir -p "$initrd_root/usr/bin"
-	cp "$root$program" "$initrd_root$program"
-	for lib in $(in_root ldd "$program" | grep -o '/[^ ]*'); do
-		mkdir -p "$initrd_root$(dirname "$lib")"
-		cp -L "$root$lib" "$initrd_root$lib"
-	done
+	copy_with_libraries "$program" "$initrd_root" "$program" "$root"
 done
 echo "$cert" >"$initrd_root/etc/kes-certificate"
 build_l1_program "$top/tests/kernel/l1test.c" "$initrd_root/bin/l1test"
