@@ -72,14 +72,23 @@ check "DKMS signed the modules (signer: ${signer:-none})" test -n "$signer"
 # Debian's modules are the root's own.
 apt_in_root "$work/apt-boot.log" install --download-only shim-signed grub-efi-amd64-signed ||
 	{ tail -n 20 "$work/apt-boot.log"; fail "downloading shim and grub failed"; }
+# The boot chain, as a Secure Boot host installs it, and the signed kernel
+# with Debian's modules unpacked from its package: the root's own copies of
+# those modules are gone while ours are installed (Debian 13's DKMS moves
+# them to /var/lib/dkms/kvm-exitstats/original_module).
 debs=$test_cache/apt-archives/$apt_archives
-image=$root
+image=$work/image
 boot=$work/boot
-for p in shim-signed_ shim-helpers-amd64-signed_ grub-efi-amd64-signed_; do
+for p in "linux-image-${kernel}_" shim-signed_ shim-helpers-amd64-signed_ grub-efi-amd64-signed_; do
 	deb=$(ls "$debs/$p"*.deb | sort -V | tail -n 1)
-	dpkg -x "$deb" "$boot"
+	case $p in
+	linux-image-*) dpkg -x "$deb" "$image" ;;
+	*) dpkg -x "$deb" "$boot" ;;
+	esac
 	echo "# $(basename "$deb")"
 done
+# Debian 13 puts modules under usr/lib, with lib leading there.
+[ -e "$image/lib" ] || ln -s usr/lib "$image/lib"
 
 # The certificate DKMS signed with, as its build log names it.
 cert=$(sed -n 's/^Public certificate (MOK): //p' "$root/tmp/kvm-exitstats-dkms-$kernel.log" | tail -n 1)
@@ -253,6 +262,9 @@ built_not_installed() {
 	in_root dkms status -m kvm-exitstats -k "$kernel" | grep -q ': built' &&
 		nothing_installed_for "$kernel" && stock_resolves "$kernel"
 }
+hooks_keep_debian_modules() {
+	one_line_in "$work/hooks.log" "^$fix_line" && built_not_installed
+}
 # The root's modules of the first installation (Secure Boot off) go first.
 apt_in_root "$work/apt-purge.log" purge kvm-exitstats-dkms || fail "apt purge kvm-exitstats-dkms failed"
 replay_firmware not-enrolled BEFORE
@@ -263,6 +275,12 @@ check "install: one line says why and what to run" one_line_in "$work/apt-sb-ins
 check "install: built for $kernel, not installed; modprobe finds Debian's modules" built_not_installed
 check "install: DKMS's automatic build is off (it would install what the kernel refuses)" \
 	grep -q '^AUTOINSTALL=""' "$root/etc/dkms/kvm-exitstats.conf"
+# A kernel upgrade meanwhile: the headers' kernel hooks (ours, then DKMS's)
+# must not install what the kernel would refuse.
+check "a kernel's headers installed meanwhile: its kernel hooks succeed" \
+	sh -c "chroot '$root' run-parts --exit-on-error --arg='$kernel' /etc/kernel/header_postinst.d >'$work/hooks.log' 2>&1"
+show_product_lines "$work/hooks.log"
+check "the hooks say the one line and install nothing" hooks_keep_debian_modules
 # (dpkg-reconfigure runs the prerm, which removes what DKMS built, so each
 # one builds again: only the last one here.)
 replay_firmware not-enrolled PENDING
