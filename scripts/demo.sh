@@ -9,17 +9,18 @@
 # AMD host with SVM; where this machine's /dev/kvm offers VMX or SVM to
 # guests, the emulated host runs on it instead.
 #
-# usage: scripts/demo.sh [--series 6.1|6.12|6.12+deb13|7.2|7.3]   (as root)
-#   6.1 and 6.12 are Debian 12's kernels; 6.12+deb13, 7.2 and 7.3 are Debian
-#   13's. The default is the default kernel of the release this machine runs
-#   (Debian 12: 6.1; Debian 13: 6.12+deb13). A kernel of the other release
+# usage: scripts/demo.sh [--series TARGET]   (as root)
+#   TARGET is a supported kernel series as scripts/series.sh names them:
+#   6.1 and 6.12 are Debian 12's kernels; 6.12+deb13 and the backports' 7.x
+#   Debian 13's. The default is the default kernel of the release this
+#   machine runs (Debian 12: 6.1; Debian 13: 6.12+deb13). A kernel of the other release
 #   is built in a root of that release, which the first run makes (about 2
 #   minutes).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/release-roots.sh
 . "$top/scripts/release-roots.sh"
-series_usage="--series 6.1|6.12|6.12+deb13|7.2|7.3"
+series_usage="--series $(kernel_targets | tr ' ' '|')"
 case "${1:-}" in
 --series) series=${2:?$series_usage} ;;
 -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -28,13 +29,16 @@ case "${1:-}" in
 esac
 machine=$(machine_release) || exit 2
 [ -n "$series" ] || series=$(release_default_target "$machine")
-# What install-build-deps.sh installs: the demo's kernel (and, for a 7.x
-# host, the 6.12 kernel that its guests run), nothing of the other release.
-case $series in
-6.1 | 6.12) series_debian12=$series series_debian13='' ;;
-6.12+deb13) series_debian12='' series_debian13=6.12 ;;
-7.2 | 7.3) series_debian12='' series_debian13="6.12 $series" ;;
-*) echo "usage: $0 [$series_usage]" >&2; exit 2 ;;
+# What install-build-deps.sh installs: the demo's kernel (and, for a
+# backports host, Debian 13's own series, whose kernel its guests run),
+# nothing of the other release.
+[[ " $(kernel_targets) " == *" $series "* ]] || { echo "usage: $0 [$series_usage]" >&2; exit 2; }
+guest_series=$(release_series 13)
+guest_series=${guest_series%% *}
+case $(target_release "$series"):$series in
+12:*) series_debian12=$series series_debian13='' ;;
+13:*+deb13) series_debian12='' series_debian13=${series%+deb13} ;;
+13:*) series_debian12='' series_debian13="$guest_series $series" ;;
 esac
 [ "$(id -u)" -eq 0 ] || { echo "run as root (su -, or sudo $0): it installs packages and boots an emulator" >&2; exit 2; }
 

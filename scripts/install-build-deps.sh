@@ -5,11 +5,11 @@
 # build root of the other release (scripts/release-roots.sh) with its
 # compiler and the headers and source of its series. Run as root.
 #
-# Debian 12's series: 6.1 and 6.12. Debian 13's: 6.12, and 7.2 and 7.3 from
-# trixie-backports (added to apt's sources if missing: backports are only
-# installed where asked for by name, nothing else is upgraded from them).
-# KES_SERIES_DEBIAN12 and KES_SERIES_DEBIAN13 change the two lists (empty:
-# nothing of that release). Last, it builds the Bochs of the Intel tests
+# Each release's series are those of dkms.conf it ships (scripts/series.sh):
+# on Debian 13 the ones after 6.12 come from trixie-backports (added to
+# apt's sources if missing: backports are only installed where asked for by
+# name, nothing else is upgraded from them). KES_SERIES_DEBIAN12 and
+# KES_SERIES_DEBIAN13 change the two lists (empty: nothing of that release). Last, it builds the Bochs of the Intel tests
 # (tests/kernel/build-bochs.sh), unless KES_BUILD_BOCHS=no (the demo, which
 # runs no Intel test; a test that needs Bochs builds it then).
 set -euo pipefail
@@ -19,14 +19,14 @@ set -euo pipefail
 . "$(dirname "$0")/release-roots.sh"
 
 machine=$(machine_release)
-declare -A series_of=([12]=${KES_SERIES_DEBIAN12-"6.1 6.12"} [13]=${KES_SERIES_DEBIAN13-"6.12 7.2 7.3"})
+declare -A series_of=([12]=${KES_SERIES_DEBIAN12-$(release_series 12)} [13]=${KES_SERIES_DEBIAN13-$(release_series 13)})
 other=$((machine == 12 ? 13 : 12))
 export DEBIAN_FRONTEND=noninteractive
 
-# A Debian 13 machine needs trixie-backports for 7.2 and 7.3.
-if [ "$machine" = 13 ] && [[ " ${series_of[13]} " == *" 7."* ]] &&
+# A Debian 13 machine needs trixie-backports for the series after its own.
+if [ "$machine" = 13 ] && [ -n "$(release_series_from_backports "${series_of[13]}")" ] &&
 	! grep -q ' trixie-backports/main ' <<<"$(apt-cache policy 2>/dev/null)"; then
-	echo "kvm-exitstats: adding trixie-backports to apt's sources, for the 7.x kernels (/etc/apt/sources.list.d/kvm-exitstats-backports.sources)" >&2
+	echo "kvm-exitstats: adding trixie-backports to apt's sources, for the kernels of $(release_series_from_backports "${series_of[13]}") (/etc/apt/sources.list.d/kvm-exitstats-backports.sources)" >&2
 	printf 'Types: deb\nURIs: %s\nSuites: trixie-backports\nComponents: main\nSigned-By: %s\n' \
 		"$(debian_mirror)" /usr/share/keyrings/debian-archive-keyring.gpg \
 		>/etc/apt/sources.list.d/kvm-exitstats-backports.sources

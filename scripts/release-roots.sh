@@ -2,15 +2,17 @@
 # Debian releases as build environments. A kernel is built, and its packages
 # are tested, in the release that ships it: natively where this machine runs
 # that release, otherwise in a cached debootstrapped root of it. Debian 12
-# (bookworm) ships 6.1 and 6.12; Debian 13 (trixie) ships 6.12+deb13 and,
-# in trixie-backports, 7.2 and 7.3. Nothing of the other release is
-# installed on the machine itself.
+# ships the series up to 6.12, Debian 13 6.12 and later (scripts/series.sh,
+# which names the targets and the default kernel of each). Nothing of the
+# other release is installed on the machine itself.
 #
 # Sourced; needs debootstrap for the other release. Roots and their base
 # tarballs are cached in KES_TEST_CACHE (default
 # /var/cache/kvm-exitstats-tests), outside the tree.
 
 release_cache=${KES_TEST_CACHE:-/var/cache/kvm-exitstats-tests}
+# shellcheck source=scripts/series.sh
+. "$(dirname "${BASH_SOURCE[0]}")/series.sh"
 
 # The Debian release this machine runs: 12 or 13 (KES_OS_RELEASE names
 # another os-release file, for tests).
@@ -34,15 +36,6 @@ release_codename() {
 	12) echo bookworm ;;
 	13) echo trixie ;;
 	*) echo "kvm-exitstats: error: Debian $1 is not a release kvm-exitstats builds for (12, 13)" >&2; return 1 ;;
-	esac
-}
-
-# The target of release N's default kernel (what linux-image-amd64 follows).
-release_default_target() {
-	case $1 in
-	12) echo 6.1 ;;
-	13) echo 6.12+deb13 ;;
-	*) release_codename "$1" ;;
 	esac
 }
 

@@ -51,6 +51,29 @@ check "finish exits 0 when every check passed" \
 1 passed, 0 failed
 exit 0" ]
 
+# The kernel targets follow dkms.conf's one list of series
+# (scripts/series.sh): Debian 12's up to 6.12, Debian 13's from 6.12 on.
+series_of_conf() {
+	printf 'PACKAGE_NAME="kvm-exitstats"\nKVM_EXITSTATS_SERIES="%s"\n' "$1" >"$work/dkms.conf"
+	(KES_DKMS_CONF=$work/dkms.conf
+	 . "$here/../scripts/series.sh"
+	 echo "$(kernel_targets) | 12:$(release_default_target 12) 13:$(release_default_target 13) newest:$(newest_target) backports:$(release_series_from_backports "$(release_series 13)")") 2>&1
+}
+check "the product's series give the targets of both releases, their default kernels and the newest" \
+	[ "$(KES_DKMS_CONF="$here/../dkms.conf" bash -c ". '$here/../scripts/series.sh'; kernel_targets")" = \
+	  "$(sed -n 's/^KVM_EXITSTATS_SERIES="\(.*\)"$/\1/p' "$here/../dkms.conf" | tr ' ' '\n' | sort -V |
+	     awk '{ split($1, v, "."); d12 = v[1] < 6 || (v[1] == 6 && v[2] <= 12); d13 = v[1] > 6 || (v[1] == 6 && v[2] >= 12)
+		    if (d12) a = a " " $1; if (d13) b = b " " $1 (d12 ? "+deb13" : "") } END { print substr(a b, 2) }')" ]
+check "a series added to dkms.conf is a Debian 13 target from backports and the newest" \
+	[ "$(series_of_conf "6.1 6.12 7.2 7.3 7.4")" = "6.1 6.12 6.12+deb13 7.2 7.3 7.4 | 12:6.1 13:6.12+deb13 newest:7.4 backports:7.2 7.3 7.4" ]
+check "a series dropped from dkms.conf is gone, and the next one is the default kernel" \
+	[ "$(series_of_conf "7.3 6.12")" = "6.12 6.12+deb13 7.3 | 12:6.12 13:6.12+deb13 newest:7.3 backports:7.3" ]
+check "an empty list in dkms.conf is an error that names the file" \
+	[ "$(series_of_conf "" | head -n 1)" = "kvm-exitstats: error: no KVM_EXITSTATS_SERIES line in $work/dkms.conf" ]
+printf 'PACKAGE_NAME="kvm-exitstats"\n' >"$work/dkms.conf"
+check "a dkms.conf without the series line names the file" \
+	sh -c "KES_DKMS_CONF='$work/dkms.conf' bash -c '. $here/../scripts/series.sh; kernel_targets' 2>&1 | grep -q 'no KVM_EXITSTATS_SERIES line in $work/dkms.conf'"
+
 # Where each release's kernels are built (scripts/release-roots.sh): here
 # on a machine of that release, else in its root.
 os_release() {

@@ -96,7 +96,13 @@ suite_pair() {
 # are built, and its quick start tried, in roots of it.
 machine=$(. "$top/scripts/release-roots.sh" && machine_release) || exit 2
 other=$((machine == 12 ? 13 : 12))
+# The kernel series, as dkms.conf lists them (scripts/series.sh).
 default_target=$(. "$top/scripts/release-roots.sh" && release_default_target "$machine")
+read -r -a targets <<<"$(. "$top/scripts/series.sh" && kernel_targets)"
+newest=$(. "$top/scripts/series.sh" && newest_target)
+oldest=${targets[0]}
+default_12=$(. "$top/scripts/series.sh" && release_default_target 12)
+default_13=$(. "$top/scripts/series.sh" && release_default_target 13)
 
 suite "the test scripts' library" "$top/tests/lib-test.sh"
 suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
@@ -135,42 +141,51 @@ suite_pair "the archive's point-release states on Debian 12: (a) signed image la
 # emulated CPU at a time).
 suite_pair "DKMS builds and installs the modules on this machine ($default_target)" \
 	"$top/tests/kernel/dkms-test.sh" "$default_target" --then \
-	"kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" 6.1 6.12 6.12+deb13 7.2 7.3 -- \
-	"Secure Boot on Debian 12 (6.1): OVMF, shim, grub, signed kernel; key not enrolled, enrolled, Secure Boot off; the installation in each" \
+	"kernel modules build for every supported kernel" "$top/tests/kernel/build-test.sh" "${targets[@]}" -- \
+	"Secure Boot on Debian 12 ($default_12): OVMF, shim, grub, signed kernel; key not enrolled, enrolled, Secure Boot off; the installation in each" \
 	"$top/tests/secure-boot/run.sh" 12 --then \
-	"Secure Boot on Debian 13 (6.12)" "$top/tests/secure-boot/run.sh" 13
+	"Secure Boot on Debian 13 ($default_13)" "$top/tests/secure-boot/run.sh" 13
 # Each contract boots QEMU with one TCG thread (thread=single): two at a
-# time, and the watchdog's test (which mostly waits) beside the last.
-suite_pair "7.3 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 7.3 amd -- \
-	"7.2 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 7.2 amd
-suite_pair "6.12+deb13 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12+deb13 amd -- \
-	"6.12 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.12 amd
-suite_pair "6.1 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" 6.1 amd -- \
-	"the emulated host's watchdog" "$top/tests/kernel/watch-serial-test.sh"
+# time, newest first, and the watchdog's test (which mostly waits) beside
+# the last when they are odd in number.
+amd_suite() {
+	printf '%s\n' "$1 kvm-amd under QEMU TCG" "$top/tests/kernel/run-emulated.sh" "$1" amd
+}
+for ((i = ${#targets[@]} - 1; i >= 0; i -= 2)); do
+	mapfile -t first < <(amd_suite "${targets[$i]}")
+	if [ "$i" -ge 1 ]; then
+		mapfile -t second < <(amd_suite "${targets[$((i - 1))]}")
+	else
+		second=("the emulated host's watchdog" "$top/tests/kernel/watch-serial-test.sh")
+	fi
+	suite_pair "${first[@]}" -- "${second[@]}"
+done
+[ $((${#targets[@]} % 2)) = 1 ] ||
+	suite "the emulated host's watchdog" "$top/tests/kernel/watch-serial-test.sh"
 # Bochs is single-threaded, and guest time follows its own instruction count.
-suite_pair "7.3 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 7.3 intel -- \
-	"6.1 kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" 6.1 intel
+suite_pair "$newest kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" "$newest" intel -- \
+	"$oldest kvm-intel under Bochs" "$top/tests/kernel/run-emulated.sh" "$oldest" intel
 # The VMX and nested-VMX selftests on kvm-intel: three Bochs at once (stock
 # and both scopes), so one series at a time, after the TDX build; beside
 # them the repository on Debian 12 (apt, DKMS builds: Bochs' guest time
 # follows its own instruction count, not the clock).
-suite_pair "the TDX layout assertion holds and bites (7.3)" "$top/tests/kernel/tdx-build-test.sh" 7.3 --then \
-	"7.3 KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as stock" \
-	"$top/tests/kvm-selftests/run.sh" 7.3 --bochs --vmx --then \
-	"6.1 KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as stock" \
-	"$top/tests/kvm-selftests/run.sh" 6.1 --bochs --vmx -- \
+suite_pair "the TDX layout assertion holds and bites ($newest)" "$top/tests/kernel/tdx-build-test.sh" "$newest" --then \
+	"$newest KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as stock" \
+	"$top/tests/kvm-selftests/run.sh" "$newest" --bochs --vmx --then \
+	"$oldest KVM selftests on kvm-intel (VMX, nested VMX) under Bochs: ours as stock" \
+	"$top/tests/kvm-selftests/run.sh" "$oldest" --bochs --vmx -- \
 	"a signed apt repository on Debian 12" "$top/tests/package/repository.sh" 12
 # Both vendors end to end at once: QEMU's (about 4 minutes) and then the
 # fault injection (about 2) run inside the time of Bochs' (about 8), which
-# uses one core; the two end-to-end tests share the 7.3 host's modules,
-# which the first to need them builds (lock_until_exit).
-suite_pair "7.3 end to end on kvm-amd (QEMU TCG): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 7.3 --then \
-	"the KVM selftest comparison catches injected faults" "$top/tests/kvm-selftests/inject-test.sh" 7.3 -- \
-	"7.3 end to end on kvm-intel (Bochs): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" 7.3 --bochs
+# uses one core; the two end-to-end tests share the newest series' host
+# modules, which the first to need them builds (lock_until_exit).
+suite_pair "$newest end to end on kvm-amd (QEMU TCG): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" "$newest" --then \
+	"the KVM selftest comparison catches injected faults" "$top/tests/kvm-selftests/inject-test.sh" "$newest" -- \
+	"$newest end to end on kvm-intel (Bochs): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" "$newest" --bochs
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"
-suite "7.3 KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" 7.3
-# The 6.1 selftests (about 9 minutes) are a manual command (README.md): CI
-# has no room for them beside 7.3's.
+suite "$newest KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" "$newest"
+# The oldest series' selftests (about 9 minutes) are a manual command
+# (docs/contributing.md): CI has no room for them beside the newest's.
 
 for i in "${!failed_names[@]}"; do
 	echo "=== how '${failed_names[$i]}' ended:"

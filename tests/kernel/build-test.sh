@@ -5,11 +5,14 @@
 # them with one command, checkpatch is clean, and every failure of build.sh
 # names its fix and leaves the output directory alone.
 #
-# usage: build-test.sh TARGET...   (6.1 6.12 6.12+deb13 7.2 7.3; see lib.sh)
+# usage: build-test.sh [TARGET...]   (default: every target of scripts/series.sh)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -gt 0 ] || set -- 6.1 6.12 6.12+deb13 7.2 7.3
+if [ $# -eq 0 ]; then
+	read -r -a all_targets <<<"$(kernel_targets)"
+	set -- "${all_targets[@]}"
+fi
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 
 modinfo_field() {

@@ -4,15 +4,14 @@
 # Debian's back.
 #
 # usage: dkms-test.sh TARGET...   (kernels of this machine's release; by
-#   default 6.1 and 6.12 on Debian 12, 6.12+deb13 and 7.3 on Debian 13)
+#   default the oldest and newest series of this machine's release, as
+#   scripts/series.sh names them)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 if [ $# -eq 0 ]; then
-	case $(machine_release) in
-	12) set -- 6.1 6.12 ;;
-	13) set -- 6.12+deb13 7.3 ;;
-	esac
+	targets=$(release_targets "$(machine_release)")
+	set -- "${targets%% *}" "${targets##* }"
 fi
 name=kvm-exitstats
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")

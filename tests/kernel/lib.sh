@@ -11,19 +11,12 @@ test_cache=${KES_TEST_CACHE:-/var/cache/kvm-exitstats-tests}
 . "$top/scripts/release-roots.sh"
 
 # A kernel target names a Debian kernel series and the release that ships
-# it: "6.1" and "6.12" are Debian 12's; "6.12+deb13", "7.2" and "7.3" are
-# Debian 13's (trixie, trixie-backports). Each is built where its release
-# is: on this machine if it runs that release, else in that release's build
-# root (scripts/release-roots.sh) with its compiler and kbuild.
+# it (scripts/series.sh): "6.12" is Debian 12's, "6.12+deb13" Debian 13's.
+# Each is built where its release is: on this machine if it runs that
+# release, else in that release's build root (scripts/release-roots.sh)
+# with its compiler and kbuild.
 target_series() {
 	echo "${1%+deb13}"
-}
-
-target_release() {
-	case $1 in
-	6.1 | 6.12) echo 12 ;;
-	*) echo 13 ;;
-	esac
 }
 
 is_debian13_target() {

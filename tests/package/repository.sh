@@ -130,11 +130,12 @@ fresh_release_root "$release" "$work"
 kernels=()
 kernel_packages=()
 backports=()
-for series in $([ "$release" = 12 ] && echo "6.1 6.12" || echo "6.12 7.3"); do
+all_series=$(release_series "$release")
+for series in "${all_series%% *}" "${all_series##* }"; do
 	src=$(kernel_pkgs source_version "$series")
 	headers=$(kernel_pkgs headers_for "$series" "$src")
 	kernels+=("${headers#linux-headers-}")
-	case $series in 7.*) backports=(-t "$codename-backports") ;; esac
+	[ -z "$(release_series_from_backports "$series")" ] || backports=(-t "$codename-backports")
 	# The signed image, or its -unsigned twin while it is not published.
 	kernel_packages+=("$(kernel_pkgs image_package "${headers#linux-headers-}")" "$headers" "linux-source-$series=$src")
 done
