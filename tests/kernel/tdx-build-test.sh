@@ -9,13 +9,13 @@
 #     with Debian's configuration but fails the build here, on the
 #     assertion in src-kvm/vmx/exitstats_vmx.c.
 #
-# usage: tdx-build-test.sh [TARGET]   (default 7.3)
+# usage: tdx-build-test.sh [TARGET]   (default: the newest series, scripts/series.sh)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-target=${1:-7.3}
+target=${1:-$(newest_target)}
 series=$(target_series "$target")
-is_debian13_target "$target" || fail "TDX exists from 6.16 on: give a Debian 13 target (7.2, 7.3)"
+is_debian13_target "$target" || fail "TDX exists from 6.16 on: give a Debian 13 target after 6.12 ($(release_series_from_backports "$(release_series 13)"))"
 # The Debian 13 machine itself, or the Debian 13 root.
 root=$(release_prefix 13)
 tarball=$root/usr/src/linux-source-$series.tar.xz
