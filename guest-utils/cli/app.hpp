@@ -49,4 +49,17 @@ struct Environment {
 
 int run_app(int argc, const char* const* argv, Environment& env);
 
+// The command line as run_app defines it, for the tests that hold --help,
+// the man page and the completion to it.
+struct OptionDefinition {
+    std::vector<std::string> names;  // "-i", "--interval"
+    bool takes_value = false;
+};
+struct CommandDefinition {
+    std::string path;  // "" for the report, "host watch"
+    std::vector<OptionDefinition> options;
+    std::vector<std::string> subcommands;
+};
+std::vector<CommandDefinition> command_line_definitions();
+
 }  // namespace kvm_exitstats::cli

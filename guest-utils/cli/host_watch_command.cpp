@@ -39,11 +39,6 @@ Report window_report(const VmRow& row, double seconds)
 
 int host_watch_command(const Options& options, Environment& env)
 {
-    if (options.csv || options.prometheus) {
-        env.err << "kvm-exitstats: host watch shows rates; --json prints one JSON object per "
-                   "interval; host record writes CSV for plot\n";
-        return exit_usage;
-    }
     return with_host_errors(env, [&] {
         check_host(env.host_paths, env.running_as_root());
         std::vector<VmId> chosen;

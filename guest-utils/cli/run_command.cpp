@@ -7,11 +7,6 @@ namespace kvm_exitstats::cli {
 
 int run_command(const Options& options, Environment& env)
 {
-    if (options.prometheus) {
-        env.err << "kvm-exitstats: --prometheus reports counters since kvm.ko was loaded; "
-                   "use it without run\n";
-        return exit_usage;
-    }
     ExitStatsReader reader(env.cpuid);
     if (int code = require_interface(reader, env))
         return code;

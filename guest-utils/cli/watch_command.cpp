@@ -41,12 +41,6 @@ private:
 
 int watch_command(const Options& options, Environment& env)
 {
-    if (options.prometheus) {
-        env.err << "kvm-exitstats: watch shows rates; --json prints one JSON object per "
-                   "interval, --csv the counters at each interval (for plot), and "
-                   "--prometheus is for the plain report\n";
-        return exit_usage;
-    }
     ExitStatsReader reader(env.cpuid);
     if (int code = require_interface(reader, env))
         return code;
