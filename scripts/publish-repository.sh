@@ -14,7 +14,7 @@
 #   --packages DIR  take every suite's packages from DIR instead
 # Serve REPOSITORY with any web server; beside the suites it holds
 # kvm-exitstats-archive-keyring.gpg, the public key that users' apt sources
-# name with Signed-By (README.md, "Install from the repository").
+# name with Signed-By (README.md, "Install").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/release-roots.sh

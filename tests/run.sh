@@ -111,7 +111,10 @@ suite "guest utilities: build and ctest" "$top/tests/guest/ctest.sh"
 suite_pair "Debian packages build on this Debian $machine, lintian-clean" "$top/tests/package/build-packages.sh" -- \
 	"guest command as a static binary" "$top/tests/guest/static-build.sh" --then \
 	"what the command says to Prometheus: promtool, node_exporter and a prometheus server" \
-	"$top/tests/guest/prometheus_test.sh" "$top/build/cmake/guest-utils/kvm-exitstats-model"
+	"$top/tests/guest/prometheus_test.sh" "$top/build/cmake/guest-utils/kvm-exitstats-model" --then \
+	"the document checks fail on a stale version, a removed option, a README usage error, an old sample, a missing file" \
+	"$top/tests/docs/check_test.sh" "$top/build/cmake/tests/guest/print_command_line" \
+	"$top/build/cmake/guest-utils/kvm-exitstats-model"
 # The Debian 12 root's tests install a command built on Debian 12. (On a
 # Debian 12 machine the fresh Debian 13 machine below builds there.)
 if [ "$machine" = 13 ]; then

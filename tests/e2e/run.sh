@@ -6,7 +6,7 @@
 #
 # usage: tests/e2e/run.sh SERIES [--bochs] [--demo | --boots N [--pair] [--stock]]
 #   --bochs    the emulated host is Bochs with Intel VMX (kvm-intel) instead
-#              of QEMU's TCG with AMD SVM; much slower (see README.md)
+#              of QEMU's TCG with AMD SVM; much slower (docs/contributing.md)
 #   --demo     show one guest session as a user sees it, without the checks
 #   --boots N  only boot a guest N times and report each boot (how often the
 #              emulated stack fails a guest); --pair boots two guests at
