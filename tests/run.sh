@@ -187,8 +187,8 @@ suite_pair "$newest end to end on kvm-amd (QEMU TCG): Linux guests on the packag
 	"$newest end to end on kvm-intel (Bochs): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" "$newest" --bochs
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"
 suite "$newest KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" "$newest"
-# The oldest series' selftests (about 9 minutes) are a manual command
-# (docs/contributing.md): CI has no room for them beside the newest's.
+# The other series' selftests are manual commands (docs/contributing.md):
+# CI has no room for them beside the newest's.
 
 for i in "${!failed_names[@]}"; do
 	echo "=== how '${failed_names[$i]}' ended:"
