@@ -13,9 +13,9 @@
 #   TARGET is a supported kernel series as scripts/series.sh names them:
 #   6.1 and 6.12 are Debian 12's kernels; 6.12+deb13 and the backports' 7.x
 #   Debian 13's. The default is the default kernel of the release this
-#   machine runs (Debian 12: 6.1; Debian 13: 6.12+deb13). A kernel of the other release
-#   is built in a root of that release, which the first run makes (about 2
-#   minutes).
+#   machine runs (Debian 12: 6.1; Debian 13: 6.12+deb13). A kernel of the
+#   other release is built in a root of that release, which the first run
+#   makes (about 2 minutes).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/release-roots.sh
