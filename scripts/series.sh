@@ -70,6 +70,11 @@ target_release() {
 	esac
 }
 
+# The series both releases carry (Debian 12's newest, Debian 13's own).
+shared_series() {
+	echo "$kes_debian12_newest_series"
+}
+
 # The newest series, the one the end-to-end tests and selftests run on.
 newest_target() {
 	local all

@@ -55,9 +55,10 @@ image=$(kernel_image_dir "$kver")
 # offers), so their guests run Debian 13's default kernel, as a trixie VM does.
 guest_kver=$kver
 guest_image=$image
-case $(target_series "$series") in
-7.*)
-	guest_kver=$(kernel_release_of_series 6.12+deb13) || fail "no Debian 13 6.12 kernel for the guests"
+case $(release_series_from_backports "$(target_series "$series")") in
+?*)
+	guest_kver=$(kernel_release_of_series "$(release_default_target 13)") ||
+		fail "no kernel of Debian 13's default series ($(release_default_target 13)) for the guests"
 	guest_image=$(kernel_image_dir "$guest_kver")
 	;;
 esac

@@ -24,7 +24,8 @@ pkgdir=$(cd "$(dirname "$0")/../.." && pwd)/build/package
 root=$pkgdir/root-states$release
 . "$(dirname "$0")/lib.sh"
 
-series=6.12
+# The series both releases carry, whose point releases both archives follow.
+series=$(shared_series)
 # The landed 0.2.0, whose upgrade item (b) tests.
 release_commit=7fbc9539ef1cddc924dd2f34faed1ee22891fb50
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")

@@ -58,7 +58,8 @@ k13=$(in_root dpkg-query -W -f '${Depends}' linux-headers-amd64 | grep -o 'linux
 k13=${k13#linux-headers-}
 echo "# after the upgrade: $(in_root cat /etc/debian_version), $(in_root dpkg-query -W -f '${Package} ${Version}' dkms), kernel $k13"
 check "the root is Debian 13 now" sh -c "grep -q '^13' '$root/etc/debian_version'"
-check "Debian 13's default kernel is a 6.12.N+deb13 ($k13)" sh -c "echo '$k13' | grep -q '^6\.12\..*+deb13-amd64$'"
+default13=$(target_series "$(release_default_target 13)")
+check "Debian 13's default kernel is a $default13.N+deb13 ($k13)" sh -c "echo '$k13' | grep -q '^${default13//./\\.}\..*+deb13-amd64$'"
 check "the modules were built and installed for $k13 during the upgrade" modules_in_updates "$k13"
 check "dkms status: installed for $k13" installed_for "$k13"
 check "dpkg has no half-configured package" no_half_configured_package
