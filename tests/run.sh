@@ -82,9 +82,13 @@ suite_pair() {
 	done
 	wait "${pids[@]}"
 	for i in "${!names[@]}"; do
-		local log=$logs/pair-$first-$i rc=1 suite_start suite_end=
+		local log=$logs/pair-$first-$i rc=1 suite_start suite_end= end_line=
 		suite_start=$(date +%s)
-		[ -f "$log.end" ] && read -r rc suite_start suite_end <"$log.end"
+		# A lane that could not write its end line (a full disk) failed.
+		[ -f "$log.end" ] && read -r end_line <"$log.end"
+		if [[ "$end_line" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]]; then
+			read -r rc suite_start suite_end <<<"$end_line"
+		fi
 		echo "=== ${names[$i]}: its output"
 		cat "$log.log" 2>/dev/null
 		tally "${names[$i]}" "$rc" "$suite_start" "$log.log" "${suite_end:-}"
@@ -92,6 +96,15 @@ suite_pair() {
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "tests/run.sh must run as root" >&2; exit 2; }
+# The suites' roots, images and kernels take up to 20 GB at once beside the
+# test cache; a full disk fails every suite after it with unrelated errors.
+for dir in "$top" "${TMPDIR:-/tmp}" /var/cache; do
+	free_gb=$(($(df -P -k "$dir" | awk 'NR == 2 { print $4 }') / 1024 / 1024))
+	[ "$free_gb" -ge 20 ] || {
+		echo "tests/run.sh: $dir has $free_gb GB free, the suites need 20 GB: free some (old test clones, ${TMPDIR:-/tmp}/kes-*)" >&2
+		exit 2
+	}
+done
 # This machine's Debian release builds its own kernels; the other release's
 # are built, and its quick start tried, in roots of it.
 machine=$(. "$top/scripts/release-roots.sh" && machine_release) || exit 2
