@@ -162,8 +162,9 @@ static __always_inline void kvm_exitstats_vm_exit(struct kvm_exitstats_vcpu *s,
  * Readers (exitstats_hist.c) take no lock: they read exits first and the
  * row last, and keep a reading only when the row's buckets sum to the exits
  * read, which this order of the writes makes a consistent snapshot.  Only
- * this vCPU's thread writes these counters, so, like KVM's own statistics
- * (vcpu->stat), they are plain single-instruction updates.
+ * this vCPU's thread writes these counters, so its own reads of them race
+ * with nothing; each write is one WRITE_ONCE() store, which the readers'
+ * READ_ONCE() pairs with: a race by design, marked so for KCSAN.
  */
 static __always_inline void kvm_exitstats_add(struct kvm_exitstats_vcpu *s,
 					      u32 slot, u64 cycles)
@@ -174,15 +175,15 @@ static __always_inline void kvm_exitstats_add(struct kvm_exitstats_vcpu *s,
 	u64 *bucket = row->bucket + min_t(u32, fls64(cycles),
 					  KVM_EXITSTATS_BUCKETS - 1);
 
-	(*bucket)++;
+	WRITE_ONCE(*bucket, *bucket + 1);
 	if (cycles > row->max)
-		row->max = cycles;
+		WRITE_ONCE(row->max, cycles);
 	/* The row before the cycles: pairs with kvm_exitstats_read_slot(). */
 	smp_wmb();
-	count->cycles += cycles;
+	WRITE_ONCE(count->cycles, count->cycles + cycles);
 	/* The exits last: a reader that sees them sees all the rest. */
 	smp_wmb();
-	count->exits++;
+	WRITE_ONCE(count->exits, count->exits + 1);
 }
 
 /*

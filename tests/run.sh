@@ -198,6 +198,13 @@ suite_pair "the TDX layout assertion holds and bites ($newest)" "$top/tests/kern
 suite_pair "$newest end to end on kvm-amd (QEMU TCG): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" "$newest" --then \
 	"the KVM selftest comparison catches injected faults" "$top/tests/kvm-selftests/inject-test.sh" "$newest" -- \
 	"$newest end to end on kvm-intel (Bochs): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" "$newest" --bochs
+# The debug kernels, built from Debian's source once per source version
+# (both at once: each build then has a core, and each emulated host runs
+# on one TCG thread).
+suite_pair "$newest under KASAN, lockdep and DEBUG_ATOMIC_SLEEP (kvm-amd, QEMU): contract, race stress, injected faults caught" \
+	"$top/tests/debug-kernel/run.sh" --kind kasan --seconds 30 "$newest" -- \
+	"$newest under KCSAN (kvm-amd, QEMU): contract, race stress, an injected race caught" \
+	"$top/tests/debug-kernel/run.sh" --kind kcsan --seconds 30 "$newest"
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"
 suite "$newest KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" "$newest"
 # The other series' selftests are manual commands (docs/contributing.md):

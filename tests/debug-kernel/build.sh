@@ -6,9 +6,9 @@
 #   kasan  generic KASAN (inline), lockdep (PROVE_LOCKING),
 #          DEBUG_ATOMIC_SLEEP and DEBUG_LIST;
 #   kcsan  KCSAN (it cannot be combined with KASAN).
-# The configuration is x86_64_defconfig with KVM and its vendor modules as
-# modules, debugfs, the serial console and an initramfs: what the emulated
-# hosts use, without debug info. Kept, with its built tree (a full source
+# The configuration is tinyconfig with what the emulated hosts use: KVM
+# and its vendor modules as modules, debugfs, the serial console and an
+# initramfs, without debug info. Kept, with its built tree (a full source
 # tree, as src-kvm/build.sh takes one at /lib/modules/KVER/build), the
 # installed modules (linked as /lib/modules/KVER there, so that
 # src-kvm/build.sh builds our modules against it) and the build's time,
@@ -35,8 +35,16 @@ done
 target=${target:-$(newest_target)}
 [[ " $(kernel_targets) " == *" $target "* ]] || { echo "$usage (TARGET: $(kernel_targets))" >&2; exit 2; }
 
-common="-m KVM -m KVM_AMD -m KVM_INTEL -e MODULES -e MODULE_UNLOAD -e DEBUG_FS -e DEBUG_KERNEL
-	-e BLK_DEV_INITRD -e DEVTMPFS -e SERIAL_8250 -e SERIAL_8250_CONSOLE -e MAGIC_SYSRQ
+# tinyconfig, plus what the emulated host runs: a 64-bit SMP kernel on
+# QEMU's or Bochs' serial console (ACPI to power off), an initramfs of
+# static programs and busybox, modules, debugfs and KVM with both vendor
+# modules, and symbols for readable reports.
+common="-e 64BIT -e SMP -e PRINTK -e BUG -e TTY -e SERIAL_8250 -e SERIAL_8250_CONSOLE
+	-e BLK_DEV_INITRD -e RD_GZIP -e BINFMT_ELF -e BINFMT_SCRIPT -e PROC_FS -e SYSFS
+	-e DEVTMPFS -e TMPFS -e SHMEM -e MULTIUSER -e FUTEX -e EPOLL -e EVENTFD -e SIGNALFD
+	-e TIMERFD -e POSIX_TIMERS -e HIGH_RES_TIMERS -e CPU_SUP_INTEL -e CPU_SUP_AMD
+	-e MODULES -e MODULE_UNLOAD -e DEBUG_FS -e DEBUG_KERNEL -e KALLSYMS -e STACKTRACE
+	-e MAGIC_SYSRQ -d SLUB_TINY -e PCI -e ACPI -e VIRTUALIZATION -m KVM -m KVM_AMD -m KVM_INTEL
 	-d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -d DEBUG_INFO_DWARF4 -d DEBUG_INFO_DWARF5 -e DEBUG_INFO_NONE
 	-d LOCALVERSION_AUTO --set-str LOCALVERSION -kes-$kind"
 case $kind in
@@ -58,7 +66,8 @@ tarball=$root/usr/src/linux-source-$series.tar.xz
 [ -f "$tarball" ] || fail "no $tarball: run scripts/install-build-deps.sh"
 source_version=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' "linux-source-$series")
 gcc_version=$(in_release "$release" gcc -dumpfullversion)
-options=$(echo $common $detectors)
+# (echo would take the leading -e as its own.)
+options=$(printf "%s " $common $detectors)
 hash=$(printf '%s\n' "$options" "$gcc_version" | sha256sum | cut -c1-12)
 key=$kind-$series-$source_version-$hash
 dir=/var/cache/kvm-exitstats-debug/$key
@@ -69,7 +78,10 @@ else
 	log "building a $kind kernel from linux-source-$series $source_version (Debian $release, gcc $gcc_version): once per source and configuration"
 	work=$(mktemp -d "${TMPDIR:-/tmp}/kes-debug-kernel.XXXXXX")
 	trap 'rm -rf "$work"' EXIT
-	in_release "$release" apt-get install -y -q --no-install-recommends gcc make bc flex bison libelf-dev libssl-dev \
+	# The other kind may be building beside this one (tests/run.sh): apt
+	# waits for its lock.
+	in_release "$release" apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends \
+		gcc make bc flex bison libelf-dev libssl-dev \
 		kmod cpio >"$work/apt.log" 2>&1 || { tail "$work/apt.log"; fail "cannot install kbuild's tools"; }
 	rm -rf "$root$dir"
 	mkdir -p "$root$dir"
@@ -77,7 +89,7 @@ else
 	tar -xf "$tarball" -C "$root$dir"
 	mv "$root$dir/linux-source-$series" "$root$dir/tree"
 	# Two passes: some choices are offered only once what they depend on is.
-	in_release "$release" sh -c "cd $dir/tree && make -s x86_64_defconfig >/dev/null &&
+	in_release "$release" sh -c "cd $dir/tree && make -s tinyconfig >/dev/null &&
 		scripts/config $options && make -s olddefconfig &&
 		scripts/config $options && make -s olddefconfig" >"$work/config.log" 2>&1 ||
 		{ tail -n 30 "$work/config.log"; fail "configuring the $kind kernel failed"; }

@@ -164,7 +164,9 @@ build_in_release() {
 	local release=$1 kver=$2 out=$3 inside rc=0
 	shift 3
 	inside=$(mktemp -d "$(release_prefix "$release")/tmp/kes-build.XXXXXX")
-	cp -a "$top/dkms.conf" "$top/src-kvm" "$inside/"
+	cp -a "$top/dkms.conf" "$inside/"
+	# src_kvm: another copy of src-kvm (one with a fault injected).
+	cp -a "${src_kvm:-$top/src-kvm}" "$inside/src-kvm"
 	in_release "$release" env "$@" "/tmp/${inside##*/}/src-kvm/build.sh" "$kver" "/tmp/${inside##*/}/out" || rc=$?
 	if [ $rc -eq 0 ]; then
 		mkdir -p "$out"
