@@ -206,6 +206,7 @@ suite_pair "$newest under KASAN, lockdep and DEBUG_ATOMIC_SLEEP (kvm-amd, QEMU):
 	"$newest under KCSAN (kvm-amd, QEMU): contract, race stress, an injected race caught" \
 	"$top/tests/debug-kernel/run.sh" --kind kcsan --seconds 30 "$newest"
 suite "rules of the KVM selftest comparison" python3 "$top/tests/kvm-selftests/compare_test.py"
+suite "rules of the debug kernels' report judge" python3 "$top/tests/debug-kernel/reports_test.py"
 suite "$newest KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" "$newest"
 # The other series' selftests are manual commands (docs/contributing.md):
 # CI has no room for them beside the newest's.

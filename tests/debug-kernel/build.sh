@@ -14,7 +14,7 @@
 # src-kvm/build.sh builds our modules against it) and the build's time,
 # under /var/cache/kvm-exitstats-debug/KIND-SERIES-VERSION-HASH of that
 # root (HASH: the options and the compiler's version); a new source version
-# or another configuration builds anew.
+# or another configuration builds anew, and replaces the old one.
 #
 # usage: tests/debug-kernel/build.sh [--kind kasan|kcsan] [TARGET]
 #   (default: kasan, the newest series of scripts/series.sh)
@@ -109,6 +109,11 @@ else
 		{ tail "$work/clean.log"; fail "make clean in the $kind tree failed"; }
 	touch "$root$dir/.complete"
 	log "built in $(cat "$root$dir/build-seconds") s"
+	# The kernels of this kind and series from an older source or another
+	# configuration (1.8 GB each) are not used again.
+	for old in "$root/var/cache/kvm-exitstats-debug/$kind-$series-"*; do
+		[ "$old" = "$root$dir" ] || { log "removing $(basename "$old"), replaced"; rm -rf "$old"; }
+	done
 fi
 kver=$(cat "$root$dir/tree/include/config/kernel.release")
 # Installed for src-kvm/build.sh, which builds our modules against
