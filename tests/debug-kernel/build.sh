@@ -47,15 +47,18 @@ common="-e 64BIT -e SMP -e PRINTK -e BUG -e TTY -e SERIAL_8250 -e SERIAL_8250_CO
 	-e MAGIC_SYSRQ -d SLUB_TINY -e PCI -e ACPI -e VIRTUALIZATION -m KVM -m KVM_AMD -m KVM_INTEL
 	-d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -d DEBUG_INFO_DWARF4 -d DEBUG_INFO_DWARF5 -e DEBUG_INFO_NONE
 	-d LOCALVERSION_AUTO --set-str LOCALVERSION -kes-$kind"
+# The detectors, and what must hold in the .config afterwards (olddefconfig
+# drops what it cannot have).
 case $kind in
-kasan) detectors="-e KASAN -e KASAN_GENERIC -e KASAN_INLINE -e PROVE_LOCKING -e DEBUG_ATOMIC_SLEEP -e DEBUG_LIST" ;;
-kcsan) detectors="-d KASAN -e KCSAN" ;;
+kasan)
+	detectors="-e KASAN -e KASAN_GENERIC -e KASAN_INLINE -e PROVE_LOCKING -e DEBUG_ATOMIC_SLEEP -e DEBUG_LIST"
+	required="CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y CONFIG_KASAN_INLINE=y CONFIG_PROVE_LOCKING=y CONFIG_DEBUG_ATOMIC_SLEEP=y CONFIG_DEBUG_LIST=y"
+	;;
+kcsan)
+	detectors="-d KASAN -e KCSAN"
+	required="CONFIG_KCSAN=y"
+	;;
 *) echo "$usage" >&2; exit 2 ;;
-esac
-# What must hold in the .config afterwards (olddefconfig drops what it cannot have).
-case $kind in
-kasan) required="CONFIG_KASAN=y CONFIG_KASAN_GENERIC=y CONFIG_KASAN_INLINE=y CONFIG_PROVE_LOCKING=y CONFIG_DEBUG_ATOMIC_SLEEP=y CONFIG_DEBUG_LIST=y" ;;
-kcsan) required="CONFIG_KCSAN=y" ;;
 esac
 required+=" CONFIG_KVM=m CONFIG_KVM_AMD=m CONFIG_KVM_INTEL=m CONFIG_DEBUG_FS=y"
 
