@@ -113,4 +113,15 @@ preparer() {
 preparer & preparer & wait
 check "two preparers of one kernel take turns: the second starts when the first has ended" \
 	[ "$(paste -sd' ' "$work/turns")" = "start end start end" ]
+# tests/run.sh refuses to start on a disk that would fill up mid-run: with
+# stand-ins saying 1 GB is free (and root), it stops before any suite.
+mkdir -p "$work/bin"
+printf '#!/bin/sh\necho 0\n' >"$work/bin/id"
+printf '#!/bin/sh\necho "Filesystem 1024-blocks Used Available Capacity Mounted on"\necho "/dev/x 100000000 99000000 1048576 99%% /"\n' >"$work/bin/df"
+chmod +x "$work/bin/id" "$work/bin/df"
+status=0
+out=$(PATH=$work/bin:$PATH "$here/run.sh" 2>&1) || status=$?
+check "tests/run.sh stops at once with under 20 GB free, and says so ($status: $out)" \
+	sh -c '[ "$1" = 2 ] && [ "${2#*has 1 GB free, the suites need 20 GB}" != "$2" ] && [ "${2#*===}" = "$2" ]' - "$status" "$out"
+
 finish
