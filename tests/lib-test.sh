@@ -51,6 +51,13 @@ check "finish exits 0 when every check passed" \
 1 passed, 0 failed
 exit 0" ]
 
+printf '%s\n' 'ok - one' 'not ok - two' '# e2e: ok - three' '# e2e: not ok - four' \
+	'# # e2e: not ok - five' 'a line that says not ok - inside' '3 passed, 3 failed' >"$work/suite.log"
+check "failed_checks lists a suite's failed checks, and those of the suites it ran" \
+	[ "$(failed_checks "$work/suite.log")" = "not ok - two
+# e2e: not ok - four
+# # e2e: not ok - five" ]
+
 # The kernel targets follow dkms.conf's one list of series
 # (scripts/series.sh): Debian 12's up to 6.12, Debian 13's from 6.12 on.
 series_of_conf() {

@@ -38,3 +38,10 @@ finish() {
 	echo "$passed passed, $failed failed"
 	exit $((failed > 0))
 }
+
+# failed_checks LOG: the first 20 "not ok" lines of a suite's output, also
+# those of the suites it ran itself ("# e2e: not ok - ..."), for a CI page
+# that shows only the end of a run.
+failed_checks() {
+	{ grep -E '(^|[#:] )not ok - ' "$1" || true; } | head -n 20
+}

@@ -82,7 +82,7 @@ suite_pair() {
 	done
 	wait "${pids[@]}"
 	for i in "${!names[@]}"; do
-		local log=$logs/pair-$first-$i rc=1 suite_start suite_end= end_line=
+		local log=$logs/pair-$first-$i rc=1 suite_start suite_end='' end_line=''
 		suite_start=$(date +%s)
 		# A lane that could not write its end line (a full disk) failed.
 		[ -f "$log.end" ] && read -r end_line <"$log.end"
@@ -211,8 +211,11 @@ suite "$newest KVM selftests: ours as stock" "$top/tests/kvm-selftests/run.sh" "
 # The other series' selftests are manual commands (docs/contributing.md):
 # CI has no room for them beside the newest's.
 
+# A CI page that shows only the end of the run still shows which checks of
+# a failed suite failed, then its end.
 for i in "${!failed_names[@]}"; do
 	echo "=== how '${failed_names[$i]}' ended:"
+	bash -c '. "$1" && failed_checks "$2"' - "$top/tests/lib.sh" "${failed_logs[$i]}" | sed 's/^/# failed check: /'
 	tail -n 30 "${failed_logs[$i]}" | sed 's/^/# /'
 done
 [ $failed -eq 0 ] || echo "failed: ${failed_names[*]}"
