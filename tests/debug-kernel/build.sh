@@ -38,13 +38,16 @@ target=${target:-$(newest_target)}
 # tinyconfig, plus what the emulated host runs: a 64-bit SMP kernel on
 # QEMU's or Bochs' serial console (ACPI to power off), an initramfs of
 # static programs and busybox, modules, debugfs and KVM with both vendor
-# modules, and symbols for readable reports.
+# modules, the lockdown LSM (the end-to-end test locks the host down as
+# Secure Boot does; it brings module signing, whose key make generates with
+# openssl), and symbols for readable reports.
 common="-e 64BIT -e SMP -e PRINTK -e BUG -e TTY -e SERIAL_8250 -e SERIAL_8250_CONSOLE
 	-e BLK_DEV_INITRD -e RD_GZIP -e BINFMT_ELF -e BINFMT_SCRIPT -e PROC_FS -e SYSFS
 	-e DEVTMPFS -e TMPFS -e SHMEM -e MULTIUSER -e FUTEX -e EPOLL -e EVENTFD -e SIGNALFD
 	-e TIMERFD -e POSIX_TIMERS -e HIGH_RES_TIMERS -e CPU_SUP_INTEL -e CPU_SUP_AMD
 	-e MODULES -e MODULE_UNLOAD -e DEBUG_FS -e DEBUG_KERNEL -e KALLSYMS -e STACKTRACE
 	-e MAGIC_SYSRQ -d SLUB_TINY -e PCI -e ACPI -e VIRTUALIZATION -m KVM -m KVM_AMD -m KVM_INTEL
+	-e SECURITY -e SECURITYFS -e SECURITY_LOCKDOWN_LSM
 	-d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -d DEBUG_INFO_DWARF4 -d DEBUG_INFO_DWARF5 -e DEBUG_INFO_NONE
 	-d LOCALVERSION_AUTO --set-str LOCALVERSION -kes-$kind"
 # The detectors, and what must hold in the .config afterwards (olddefconfig
@@ -60,7 +63,7 @@ kcsan)
 	;;
 *) echo "$usage" >&2; exit 2 ;;
 esac
-required+=" CONFIG_KVM=m CONFIG_KVM_AMD=m CONFIG_KVM_INTEL=m CONFIG_DEBUG_FS=y"
+required+=" CONFIG_KVM=m CONFIG_KVM_AMD=m CONFIG_KVM_INTEL=m CONFIG_DEBUG_FS=y CONFIG_SECURITY_LOCKDOWN_LSM=y"
 
 series=$(target_series "$target")
 release=$(target_release "$target")
@@ -85,7 +88,7 @@ else
 	# waits for its lock.
 	in_release "$release" apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends \
 		gcc make bc flex bison libelf-dev libssl-dev \
-		kmod cpio >"$work/apt.log" 2>&1 || { tail "$work/apt.log"; fail "cannot install kbuild's tools"; }
+		kmod cpio openssl >"$work/apt.log" 2>&1 || { tail "$work/apt.log"; fail "cannot install kbuild's tools"; }
 	rm -rf "$root$dir"
 	mkdir -p "$root$dir"
 	start=$(date +%s)

@@ -65,6 +65,9 @@ def main():
     baseline = {title for title, _ in reports(sys.argv[1])}
     known = known_not_ours()
     ours = 0
+    # A fault met once per row or per vCPU repeats its report: the first of
+    # each title is printed whole, the others counted.
+    shown = {}
     for title, lines in reports(sys.argv[2]):
         why = next((why for pattern, why in known if pattern.search(title)), None)
         if not any(KVM_FRAME.search(line) for line in lines):
@@ -75,8 +78,15 @@ def main():
             print(f"# not ours ({why}): {title}")
         else:
             ours += 1
+            if title in shown:
+                shown[title] += 1
+                continue
+            shown[title] = 1
             print(f"# ours: {title}")
             print("\n".join("# | " + line for line in lines))
+    for title, count in shown.items():
+        if count > 1:
+            print(f"# ours, {count} times in all (the first printed whole above): {title}")
     print(f"# {ours} report(s) of the KVM modules that the baseline does not have")
     return 1 if ours else 0
 

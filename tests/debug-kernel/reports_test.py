@@ -72,6 +72,12 @@ with tempfile.TemporaryDirectory() as directory:
     check("beside one the baseline has, a new report still fails",
           result.returncode == 1 and "1 report(s) of the KVM modules" in result.stdout,
           result.stdout)
+    again = ERROR_OF_OURS.replace("ff11000006c18000", "ff11000006c18008").replace("race_stress/54", "race_stress/61")
+    result = judge(directory, "", ERROR_OF_OURS + again + ERROR_OF_OURS)
+    check("a report met three times fails, printed whole once and then counted",
+          result.returncode == 1 and result.stdout.count("# | ") == 4 and
+          "# ours, 3 times in all (the first printed whole above): " in result.stdout and
+          "3 report(s) of the KVM modules" in result.stdout, result.stdout)
     result = judge(directory, ERROR_OF_OURS, "")
     check("a clean log passes", result.returncode == 0, result.stdout)
 

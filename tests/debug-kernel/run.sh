@@ -21,7 +21,7 @@ set -euo pipefail
 . "$(dirname "$0")/../kernel/lib.sh"
 
 usage="usage: tests/debug-kernel/run.sh [--kind kasan|kcsan] [--vendor amd|intel] [--seconds N] [TARGET]"
-kind=kasan vendor=amd seconds=60 target='' detector_options=''
+kind=kasan vendor=amd seconds=60 target='' stress_options=''
 # A fault shows at a VM's first exits or end: a short stress finds it.
 fault_seconds=10
 while [ $# -gt 0 ]; do
@@ -54,7 +54,7 @@ kasan)
 kcsan)
 	# KCSAN sets a watchpoint on one access in 4000 by default: one in 100
 	# makes a race of a counter with its readers likely within seconds.
-	detector_options="kcsan.skip_watch=100"
+	stress_options="kcsan.skip_watch=100"
 	faults="racy-write"
 	# The exit path is inlined into KVM's run loop: both sides are there.
 	declare -A expected=([racy-write]='BUG: KCSAN: data-race in kvm_arch_vcpu_ioctl_run \[kvm\] / kvm_arch_vcpu_ioctl_run \[kvm\]')
@@ -62,26 +62,21 @@ kcsan)
 *) echo "$usage" >&2; exit 2 ;;
 esac
 
-built=$("$top/tests/debug-kernel/build.sh" --kind "$kind" "$target" | tail -n 1)
-kver=$(echo "$built" | awk '{ print $3 }' | tr -d :)
-dir=$(echo "$built" | awk '{ print $4 }')
 release=$(target_release "$target")
-[ -f "$dir/bzImage" ] || fail "no debug kernel in '$dir' (build.sh said: $built)"
-modules=$dir/install/lib/modules/$kver/kernel
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-debug-run.XXXXXX")
 trap '[ -n "${KES_KEEP:-}" ] && echo "# kept $work" >&2 || rm -rf "$work"' EXIT
+start=$(date +%s)
+use_debug_kernel "$kind" "$target" "$vendor" "$work"
+echo "# our modules built against $kver: $(($(date +%s) - start)) s"
+dir=${image%/install}
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,etc,tmp,lib/stock,lib/ours}
 cp /bin/busybox "$root/bin/"
-decompress_module "$(ls "$modules"/virt/lib/irqbypass.ko*)" "$root/lib"
+copy_stock_module "$image" "$kver" virt/lib/irqbypass "$root/lib"
 for m in kvm "kvm-$vendor"; do
-	decompress_module "$(ls "$modules/arch/x86/kvm/$m.ko"*)" "$root/lib/stock"
+	copy_stock_module "$image" "$kver" "arch/x86/kvm/$m" "$root/lib/stock"
+	decompress_module "$modules/$m.ko" "$root/lib/ours"
 done
-start=$(date +%s)
-build_in_release "$release" "$kver" "$root/lib/ours" >"$work/build-ours.log" 2>&1 ||
-	{ tail -n 30 "$work/build-ours.log"; fail "building our modules against $kver failed"; }
-echo "# our modules built against $kver: $(($(date +%s) - start)) s"
 for fault in $faults; do
 	mkdir -p "$work/$fault"
 	cp -a "$top/src-kvm" "$work/$fault/"
@@ -107,10 +102,11 @@ pack_initrd "$root" "$work/initrd.gz"
 # is printed, except with a fault (one is all it takes, and each vCPU's end
 # would print one).
 boot() {
-	local set=$1 start stress=${2:-$seconds} multi_shot=kasan_multi_shot
+	local set=$1 start stress=${2:-$seconds} options
 	start=$(date +%s)
-	[[ $set != fault-* ]] || multi_shot=''
-	export boot_limit=$((3 * stress + 900)) boot_append="kes.set=$set kes.seconds=$stress $multi_shot $detector_options"
+	options="$detector_options $stress_options"
+	[[ $set != fault-* ]] || options=${options/kasan_multi_shot/}
+	export boot_limit=$((3 * stress + 900)) boot_append="kes.set=$set kes.seconds=$stress $options"
 	if [ "$vendor" = amd ]; then
 		# One TCG thread for both CPUs: the stress switches static keys,
 		# and multi-threaded TCG can run text the other CPU is patching

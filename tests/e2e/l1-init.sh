@@ -402,7 +402,14 @@ else
 	echo vm >$param
 fi
 
-dmesg | grep -E 'WARNING|BUG|Oops|Call Trace|general protection' && echo "KES-DMESG-BAD"
+if [ -e /etc/kes-keep-reports ]; then
+	# A debug kernel: its whole log, for tests/debug-kernel/reports.py.
+	echo KES-DMESG-BEGIN
+	dmesg
+	echo KES-DMESG-END
+else
+	dmesg | grep -E 'WARNING|BUG|Oops|Call Trace|general protection' && echo "KES-DMESG-BAD"
+fi
 echo KES-END
 drain_console
 poweroff -f

@@ -4,9 +4,15 @@
 # package, and runs Linux guests on them with QEMU; the guests use the
 # packaged kvm-exitstats command and Debian's cpuid tool.
 #
-# usage: tests/e2e/run.sh SERIES [--bochs] [--demo | --boots N [--pair] [--stock]]
+# usage: tests/e2e/run.sh SERIES [--bochs] [--debug-kernel kasan|kcsan]
+#                           [--demo | --boots N [--pair] [--stock]]
 #   --bochs    the emulated host is Bochs with Intel VMX (kvm-intel) instead
 #              of QEMU's TCG with AMD SVM; much slower (docs/contributing.md)
+#   --debug-kernel  the emulated host boots the debug kernel of SERIES that
+#              tests/debug-kernel/build.sh builds (KASAN and lockdep, or
+#              KCSAN), with our modules built against it by src-kvm/build.sh
+#              (not DKMS); its kernel log is judged whole by
+#              tests/debug-kernel/reports.py
 #   --demo     show one guest session as a user sees it, without the checks
 #   --boots N  only boot a guest N times and report each boot (how often the
 #              emulated stack fails a guest); --pair boots two guests at
@@ -19,7 +25,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../kernel/lib.sh"
 
-usage="usage: tests/e2e/run.sh SERIES [--bochs] [--demo | --boots N [--pair] [--stock]]"
+usage="usage: tests/e2e/run.sh SERIES [--bochs] [--debug-kernel kasan|kcsan] [--demo | --boots N [--pair] [--stock]]"
 series=${1:?$usage}
 shift
 mode='test'
@@ -27,6 +33,7 @@ boots=0
 pair=no
 stock=no
 emulator=qemu
+debug_kind='' detector_options=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--demo) mode=demo ;;
@@ -34,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--pair) pair=yes ;;
 	--stock) stock=yes ;;
 	--bochs) emulator=bochs ;;
+	--debug-kernel) debug_kind=${2:?$usage}; shift ;;
 	*) fail "$usage" ;;
 	esac
 	shift
@@ -49,13 +57,15 @@ version=$(dpkg-deb -f "$dkms_deb" Version)
 
 kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series installed"
 image=$(kernel_image_dir "$kver")
+kernel=$image/boot/vmlinuz-$kver
 # The guests run the host's kernel, except on 7.x hosts: Debian's 7.x kernel
 # panics in early boot as a guest of the emulated host (fpstate_reset, a
 # NULL pointer, on Debian's own kvm-amd as on ours: the XSAVE layout TCG
-# offers), so their guests run Debian 13's default kernel, as a trixie VM does.
+# offers), so their guests run Debian 13's default kernel, as a trixie VM does;
+# so do the guests of a debug kernel.
 guest_kver=$kver
 guest_image=$image
-case $(release_series_from_backports "$(target_series "$series")") in
+case $(release_series_from_backports "$(target_series "$series")")${debug_kind} in
 ?*)
 	guest_kver=$(kernel_release_of_series "$(release_default_target 13)") ||
 		fail "no kernel of Debian 13's default series ($(release_default_target 13)) for the guests"
@@ -92,7 +102,7 @@ host_modules() {
 	echo "$out/dkms/$name/$version/$kver/x86_64/module"
 }
 
-modules=$(host_modules)
+[ -n "$debug_kind" ] || modules=$(host_modules)
 
 # A machine whose own KVM offers VMX or SVM to its guests runs the emulated
 # host with it (faster, and the real vendor); otherwise TCG emulates AMD SVM.
@@ -115,6 +125,13 @@ elif [ -w /dev/kvm ] && [ -n "$host_vendor" ] && { [ "$nested" = Y ] || [ "$nest
 else
 	log "no VT-x/AMD-V offered to guests here: QEMU's TCG emulates an AMD host with SVM (kvm-amd)"
 fi
+load_order=$(kvm_load_order "$vendor")
+if [ -n "$debug_kind" ]; then
+	use_debug_kernel "$debug_kind" "$series" "$vendor" "$work"
+	# Its reports go to the kernel log only, printed whole at the end: the
+	# console shows what the guests and the command say.
+	detector_options="$detector_options loglevel=1"
+fi
 
 # The guest (L2): busybox, Debian's cpuid, the packaged command, a workload.
 l2=$work/l2
@@ -134,7 +151,8 @@ root=$work/root
 l1_base_root "$root" "$image" "$kver"
 copy_kvm_modules "$image" "$kver" "$vendor" "$([ "$stock" = yes ] && echo stock || echo "$modules")" "$root"
 mkdir -p "$root/etc"
-kvm_load_order "$vendor" >"$root/etc/kes-modules"
+echo "$load_order" >"$root/etc/kes-modules"
+[ -z "$debug_kind" ] || touch "$root/etc/kes-keep-reports"
 copy_with_libraries /usr/bin/qemu-system-x86_64 "$root" /bin/qemu-system-x86_64
 # The host's view: the packaged command, as the host runs it.
 copy_with_libraries "$work/guest-pkg/usr/bin/kvm-exitstats" "$root" /bin/kvm-exitstats
@@ -166,6 +184,8 @@ esac
 # stuck (a guest takes 10-30 s; tests/e2e/l1-init.sh tries it again).
 patience=120
 [ "$emulator" = bochs ] && boot_limit=$((boot_limit * 20))
+# A debug kernel runs the guests' exits 2 to 3 times slower.
+[ -z "$debug_kind" ] || { patience=360; boot_limit=$((boot_limit * 3)); }
 serial=$work/serial.log
 # The emulated host writes to its console at least every few minutes (each
 # guest step, each failed attempt); silent for this long, it is stuck.
@@ -175,14 +195,15 @@ host_attempts=3
 attempt=1
 while :; do
 	start=$(date +%s)
-	log "the emulated host boots $kver with kvm and kvm-$vendor $version built by DKMS; Linux guests ($guest_kver) run on them"
+	log "the emulated host boots $kver with kvm and kvm-$vendor $version built by $([ -n "$debug_kind" ] && echo src-kvm/build.sh || echo DKMS); Linux guests ($guest_kver) run on them"
 	stuck=no
 	if [ "$emulator" = bochs ]; then
-		boot_append="kes.mode=$mode kes.boots=$boots kes.pair=$pair kes.patience=1200" boot_limit=$boot_limit bochs_megs=2048 \
-			boot_bochs "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$serial" "$work"
+		boot_append="kes.mode=$mode kes.boots=$boots kes.pair=$pair kes.patience=1200 $detector_options" boot_limit=$boot_limit bochs_megs=2048 \
+			boot_bochs "$kernel" "$work/initrd.gz" "$serial" "$work"
 	else
-		boot_append="kes.mode=$mode kes.boots=$boots kes.pair=$pair kes.patience=$patience" boot_accel=$boot_accel boot_cpu=$boot_cpu \
-			boot_limit=$boot_limit boot_qemu "$image/boot/vmlinuz-$kver" "$work/initrd.gz" "$serial" -smp 2 -m 2G &
+		boot_append="kes.mode=$mode kes.boots=$boots kes.pair=$pair kes.patience=$patience $detector_options" \
+			boot_accel=$boot_accel boot_cpu=$boot_cpu boot_limit=$boot_limit \
+			boot_qemu "$kernel" "$work/initrd.gz" "$serial" -smp 2 -m 2G &
 		watch_serial $! "$serial" $silence || stuck=yes
 	fi
 	elapsed=$(( $(date +%s) - start ))
@@ -203,7 +224,7 @@ while :; do
 	attempt=$((attempt + 1))
 done
 # The console as a user sees it, without the markers and the JSON reports.
-tr -d '\r' <"$serial" | sed -n '/KES-BEGIN/,/KES-END/p' | sed '/L2-JSON-BEGIN/,/L2-JSON-END/d; /^KES-BLOCK-BEGIN/,/^KES-BLOCK-END/d' |
+tr -d '\r' <"$serial" | sed -n '/KES-BEGIN/,/KES-END/p' | sed '/L2-JSON-BEGIN/,/L2-JSON-END/d; /^KES-BLOCK-BEGIN/,/^KES-BLOCK-END/d; /^KES-DMESG-BEGIN/,/^KES-DMESG-END/d' |
 	grep -v '^KES-\|L2-DONE\|L2-READY\|reboot: Power down' |
 	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' >"$work/shown" || true
 if [ "$mode" = boots ] && ! grep -q KES-END "$serial"; then
@@ -248,7 +269,19 @@ if [ -s "$work/boot.csv" ]; then
 		log "the recorded boot and its pictures are in $KES_PLOT_DIR"
 	fi
 fi
-tr -d '\r' <"$serial" | python3 "$top/tests/e2e/check.py" "$work/boot.csv" "$work/boot.svg" "$work/boot-latency.svg" &&
+# A debug kernel's log, printed whole at the end, is judged by the rules of
+# tests/debug-kernel/reports.py; check.py reads the rest.
+tr -d '\r' <"$serial" | sed -n '/^KES-DMESG-BEGIN/,/^KES-DMESG-END/p' >"$work/host.dmesg"
+tr -d '\r' <"$serial" | sed '/^KES-DMESG-BEGIN/,/^KES-DMESG-END/d' |
+	python3 "$top/tests/e2e/check.py" "$work/boot.csv" "$work/boot.svg" "$work/boot-latency.svg" &&
 	status=0 || status=1
+if [ -n "$debug_kind" ]; then
+	if [ -s "$work/host.dmesg" ]; then
+		python3 "$top/tests/debug-kernel/reports.py" /dev/null "$work/host.dmesg" || status=1
+	else
+		echo "not ok - the $debug_kind kernel's log was printed whole"
+		status=1
+	fi
+fi
 log "$series end to end: $elapsed s in the emulator"
 exit $status

@@ -158,6 +158,42 @@ build_for_kernel() {
 	build_in_release "$(kernel_release "$1")" "$@"
 }
 
+# use_debug_kernel KIND TARGET VENDOR WORK: the emulated host boots the
+# debug kernel of TARGET that tests/debug-kernel/build.sh builds (KIND
+# kasan or kcsan) instead of Debian's; its own KVM modules (Debian's
+# unmodified source) are the stock ones, and ours are built against its tree
+# into WORK/ours-modules. Sets kver, image (where its modules are, as an
+# unpacked image has them), kernel, modules, load_order and
+# detector_options.
+use_debug_kernel() {
+	local kind=$1 target=$2 vendor=$3 work=$4 built
+	"$top/tests/debug-kernel/build.sh" --kind "$kind" "$target" >"$work/debug-kernel.log" ||
+		{ tail -n 40 "$work/debug-kernel.log"; fail "no $kind kernel of $target"; }
+	built=$(tail -n 1 "$work/debug-kernel.log")
+	kver=$(echo "$built" | awk '{ print $3 }' | tr -d :)
+	image=$(echo "$built" | awk '{ print $4 }')/install
+	kernel=${image%/install}/bzImage
+	[ -f "$kernel" ] || fail "no debug kernel in '${image%/install}' (build.sh said: $built)"
+	modules=$work/ours-modules
+	mkdir -p "$modules"
+	build_in_release "$(target_release "$target")" "$kver" "$modules" >"$work/build-ours.log" 2>&1 ||
+		{ tail -n 30 "$work/build-ours.log"; fail "building our modules against $kver failed"; }
+	# Its kvm-amd needs no ccp: the debug kernels have no CCP driver.
+	load_order=$(kvm_load_order "$vendor" | sed 's/ ccp / /')
+	detector_options=$(debug_kernel_boot_options "$kind")
+	log "the emulated host boots the debug kernel $kver ($kind), its own KVM modules being stock"
+}
+
+# debug_kernel_boot_options KIND: the kernel parameters a debug kernel of
+# tests/debug-kernel/build.sh boots with: KASAN reports every error, not
+# only the first. (KCSAN keeps its own sampling rate, one access in 4000;
+# the race stress asks for more.)
+debug_kernel_boot_options() {
+	case $1 in
+	kasan) echo kasan_multi_shot ;;
+	esac
+}
+
 # build_in_release RELEASE KVER OUTDIR [ENV=VALUE...]: the same, for a
 # kernel (a self-built one) of the release given.
 build_in_release() {
@@ -221,13 +257,18 @@ kvm_load_order() {
 }
 
 # A busybox root for the emulated host with Debian's irqbypass and ccp
-# modules (kvm-amd needs ccp even without a CCP device) in /lib/kes.
+# modules (kvm-amd needs ccp even without a CCP device) in /lib/kes. A
+# debug kernel (tests/debug-kernel/build.sh) has no CCP driver, and its
+# kvm-amd needs none.
 l1_base_root() {
 	local root=$1 image=$2 kver=$3
 	mkdir -p "$root"/{bin,dev,proc,sys,lib/kes}
 	cp /bin/busybox "$root/bin/busybox"
 	copy_stock_module "$image" "$kver" virt/lib/irqbypass "$root/lib/kes"
-	copy_stock_module "$image" "$kver" drivers/crypto/ccp/ccp "$root/lib/kes"
+	case $kver in
+	*-kes-*) ;;
+	*) copy_stock_module "$image" "$kver" drivers/crypto/ccp/ccp "$root/lib/kes" ;;
+	esac
 }
 
 pack_initrd() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares the KVM selftest results of the stock and the product's modules.
 
-usage: compare.py [--list-regressions] [--limits FILE] LOG... [--retry LOG...]
+usage: compare.py [--list-regressions] [--limits FILE] [--reports-judged-apart] LOG... [--retry LOG...]
   LOG...       serial logs of the passes stock, vm and host
                (KES-RESULT, KES-OUTPUT and KES-DMESG lines of l1-init.sh)
   --retry      logs of a second run of the tests that regressed in the first
@@ -10,6 +10,10 @@ usage: compare.py [--list-regressions] [--limits FILE] LOG... [--retry LOG...]
                in any log shows that the runner did not apply it, and fails
   --list-regressions
                print only the names of the tests that regressed
+  --reports-judged-apart
+               the kernel log does not count here: a debug kernel's
+               reports, which also come from races of the core kernel met by
+               chance, are judged by tests/debug-kernel/reports.py
 A test regresses when it passes on stock and not under exitstats=vm or host,
 when the emulated host of ours dies or hangs during it and stock's does not
 (whatever the test's result on stock), or when the kernel logs
@@ -42,7 +46,8 @@ def better(result, than):
 class Run:
     """The results of one run of every pass, keyed by (pass, test)."""
 
-    def __init__(self, paths):
+    def __init__(self, paths, judge_kernel_log=True):
+        self.judge_kernel_log = judge_kernel_log
         self.results = {}
         self.output = collections.defaultdict(list)
         self.kernel_log = collections.defaultdict(list)
@@ -79,7 +84,9 @@ class Run:
         return stock == "pass" and ours != "pass"
 
     def new_kernel_log(self, scope, name):
-        return self.kernel_log[(scope, name)] if not self.kernel_log[(STOCK, name)] else []
+        if not self.judge_kernel_log or self.kernel_log[(STOCK, name)]:
+            return []
+        return self.kernel_log[(scope, name)]
 
     def problems(self, name):
         """What went wrong with ours where stock was fine, per scope."""
@@ -99,7 +106,8 @@ class Run:
 
 def split_arguments(arguments):
     list_only = "--list-regressions" in arguments
-    arguments = [a for a in arguments if a != "--list-regressions"]
+    judge_kernel_log = "--reports-judged-apart" not in arguments
+    arguments = [a for a in arguments if a not in ("--list-regressions", "--reports-judged-apart")]
     limits = None
     if "--limits" in arguments:
         at = arguments.index("--limits")
@@ -107,8 +115,8 @@ def split_arguments(arguments):
         arguments = arguments[:at] + arguments[at + 2:]
     if "--retry" in arguments:
         at = arguments.index("--retry")
-        return list_only, limits, arguments[:at], arguments[at + 1:]
-    return list_only, limits, arguments, []
+        return list_only, judge_kernel_log, limits, arguments[:at], arguments[at + 1:]
+    return list_only, judge_kernel_log, limits, arguments, []
 
 
 def read_limits(path):
@@ -147,10 +155,10 @@ def main():
     if not sys.argv[1:] or sys.argv[1] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if sys.argv[1:] else 2
-    list_only, limits_path, first_logs, retry_logs = split_arguments(sys.argv[1:])
+    list_only, judge_kernel_log, limits_path, first_logs, retry_logs = split_arguments(sys.argv[1:])
     try:
-        first = Run(first_logs)
-        retry = Run(retry_logs) if retry_logs else None
+        first = Run(first_logs, judge_kernel_log)
+        retry = Run(retry_logs, judge_kernel_log) if retry_logs else None
         limits = read_limits(limits_path)
     except (OSError, ValueError) as error:
         print(f"compare.py: cannot read a log or the limits: {error}", file=sys.stderr)

@@ -72,6 +72,14 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn("    kernel log under exitstats=vm, not on stock:", lines)
 
+    def test_a_debug_kernel_s_reports_are_judged_apart(self):
+        report = "KES-DMESG vm b_test: [ 1.0] BUG: KCSAN: data-race in kthread_is_per_cpu / kvm_arch_vcpu_ioctl_run [kvm]"
+        status, lines = self.compare("--reports-judged-apart", *self.passes(extra_vm=(report,)))
+        self.assertEqual(status, 0)
+        self.assertEqual(lines[-1], "2 passed, 0 failed")
+        status, lines = self.compare("--reports-judged-apart", *self.passes(vm_result="fail"))
+        self.assertEqual(status, 1, "results are still compared")
+
     def test_retry_does_not_forgive_a_kernel_log(self):
         warning = "KES-DMESG vm a_test: [ 1.0] WARNING: CPU: 0 PID: 1 at arch/x86/kvm/x86.c:1"
         status, lines = self.compare(*self.passes(extra_vm=(warning,)), "--retry", *self.retry("pass"))

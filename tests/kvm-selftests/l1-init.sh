@@ -38,6 +38,18 @@ injected() {
 	return 1
 }
 
+# kernel_log PASS NAME: the kernel's report lines since the last call, for
+# compare.py; on a debug kernel (/etc/kes-keep-reports) also the whole log
+# when it has a report, whose frames tests/debug-kernel/reports.py reads.
+kernel_log() {
+	dmesg -c >/tmp/kernel.log
+	reports='WARNING:|BUG:|Oops|general protection|Kernel panic'
+	grep -E "$reports" /tmp/kernel.log | sed "s/^/KES-DMESG $1 $2: /"
+	if [ -e /etc/kes-keep-reports ] && grep -qE "$reports" /tmp/kernel.log; then
+		sed "s/^/KES-KLOG $1 $2: /" /tmp/kernel.log
+	fi
+}
+
 echo KES-BEGIN
 injected boot-panic && echo c >/proc/sysrq-trigger
 loaded=pass
@@ -49,8 +61,7 @@ done
 # Loading the modules counts as a test of its own: its kernel log is
 # compared like a test's.
 echo "KES-RESULT ${passes%% *} (loading-the-modules) $loaded 0"
-dmesg -c | grep -E 'WARNING:|BUG:|Oops|general protection|Kernel panic' |
-	sed "s/^/KES-DMESG ${passes%% *} (loading-the-modules): /"
+kernel_log "${passes%% *}" "(loading-the-modules)"
 
 # run_test PASS NAME PATH [ARGS]: one test in a session of its own, killed
 # with everything it started when it is done or over the time limit.
@@ -91,8 +102,7 @@ run_test() {
 		grep -v '^ok \|^# *$' /tmp/out | tail -n 4 | sed "s/^/KES-OUTPUT $1 $2: /"
 	fi
 	injected warn "$2" && echo "WARNING: injected by the runner in $2" >/dev/kmsg
-	dmesg -c | grep -E 'WARNING:|BUG:|Oops|general protection|Kernel panic' |
-		sed "s/^/KES-DMESG $1 $2: /"
+	kernel_log "$1" "$2"
 }
 
 started=yes

@@ -7,11 +7,18 @@
 # test by test.
 #
 # usage: tests/kvm-selftests/run.sh SERIES [--bochs] [--vmx] [--limit SECONDS] [--only REGEX]
+#                                    [--debug-kernel kasan|kcsan]
 #   --bochs  the emulated host is Bochs with VMX (kvm-intel), one CPU
 #   --vmx    only the VMX and nested-virtualization tests (vmx_*, nested_*,
 #            the eVMCS tests, state_test, smm_test, triple_fault_event_test)
 #   --limit  per-test time limit (default 30 s; the emulated host's seconds)
 #   --only   run only the tests whose name matches REGEX
+#   --debug-kernel  the emulated hosts boot the debug kernel of SERIES that
+#            tests/debug-kernel/build.sh builds (KASAN and lockdep, or
+#            KCSAN) instead of Debian's, stock being its own KVM modules:
+#            besides the comparison, every kernel report during a test with
+#            ours is judged by tests/debug-kernel/reports.py against those
+#            with stock, and printed whole
 # KES_KEEP=1 keeps the work directory with the serial logs.
 # KES_INJECT="PASS:FAULT[:TEST] ..." injects faults into the emulated hosts
 # (l1-init.sh lists them), for tests/kvm-selftests/inject-test.sh.
@@ -23,28 +30,36 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/kernel/lib.sh
 . "$here/../kernel/lib.sh"
 
-usage="usage: tests/kvm-selftests/run.sh SERIES [--bochs] [--vmx] [--limit SECONDS] [--only REGEX]"
+usage="usage: tests/kvm-selftests/run.sh SERIES [--bochs] [--vmx] [--limit SECONDS] [--only REGEX] [--debug-kernel kasan|kcsan]"
 series=${1:?$usage}
 shift
 limit=30
 only=.
 vendor=amd
+debug_kind='' detector_options=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bochs) vendor=intel ;;
 	--vmx) only='vmx_|(^|/)nested_|evmcs|(^|/)state_test|(^|/)smm_test|triple_fault' ;;
 	--limit) limit=${2:?$usage}; shift ;;
 	--only) only=${2:?$usage}; shift ;;
+	--debug-kernel) debug_kind=${2:?$usage}; shift ;;
 	*) fail "$usage" ;;
 	esac
 	shift
 done
 
-kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series installed"
-image=$(kernel_image_dir "$kver")
-modules=$(patched_modules_dir "$kver")
 work=$(mktemp -d "${TMPDIR:-/tmp}/kes-selftests.XXXXXX")
 trap '[ -n "${KES_KEEP:-}" ] && echo "# kept $work" >&2 || rm -rf "$work"' EXIT
+if [ -z "$debug_kind" ]; then
+	kver=$(kernel_release_of_series "$series") || fail "no linux-headers for Linux $series installed"
+	image=$(kernel_image_dir "$kver")
+	kernel=$image/boot/vmlinuz-$kver
+	modules=$(patched_modules_dir "$kver")
+	load_order=$(kvm_load_order "$vendor")
+else
+	use_debug_kernel "$debug_kind" "$series" "$vendor" "$work"
+fi
 
 # Runs a shell command where the series is built: here, or in the build
 # root of its release (its compiler and glibc).
@@ -183,9 +198,11 @@ make_root() {
 	build_l1_program "$top/tests/kernel/drain_console.c" "$root/bin/drain_console"
 	echo "root:x:0:0:root:/tmp:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
-	kvm_load_order "$vendor" >"$root/etc/kes-modules"
+	echo "$load_order" >"$root/etc/kes-modules"
 	copy_kvm_modules "$image" "$kver" "$vendor" "$([ "$kind" = stock ] && echo stock || echo "$modules")" "$root"
 	cp "$here/l1-init.sh" "$root/init"
+	# A debug kernel's reports are kept whole (l1-init.sh's KES-KLOG).
+	[ -z "$debug_kind" ] || touch "$root/etc/kes-keep-reports"
 }
 
 # boot_watched INITRD LOG: boots the emulated host (QEMU with two CPUs, or
@@ -194,12 +211,12 @@ make_root() {
 boot_watched() {
 	local initrd=$1 log=$2
 	if [ "$vendor" = amd ]; then
-		boot_limit=7200 boot_qemu "$image/boot/vmlinuz-$kver" "$initrd" "$log" -smp 2 -m 2G &
+		boot_limit=7200 boot_qemu "$kernel" "$initrd" "$log" -smp 2 -m 2G &
 	else
 		# Bochs cannot exit on a reboot: a panicked host stops (panic=0)
 		# and the watch below ends it.
 		boot_append="$boot_append panic=0" boot_limit=7200 bochs_megs=2048 \
-			boot_bochs "$image/boot/vmlinuz-$kver" "$initrd" "$log" "${log%.log}" &
+			boot_bochs "$kernel" "$initrd" "$log" "${log%.log}" &
 	fi
 	watch_serial $! "$log" $((limit + 120)) || echo "KES-HUNG" >>"$log"
 }
@@ -227,7 +244,7 @@ boots() {
 	while :; do
 		n=$((n + 1))
 		log=$work/serial-$pass-$n.log
-		boot_append="kes.passes=$pass kes.limit=$limit ${resume:+kes.resume=$resume} $(injections "$pass" $n)" \
+		boot_append="kes.passes=$pass kes.limit=$limit ${resume:+kes.resume=$resume} $(injections "$pass" $n) $detector_options" \
 			boot_watched "$work/initrd-$pass.gz" "$log"
 		tr -d '\r' <"$log" >>"$all"
 		grep -q '^KES-END' "$all" && return 0
@@ -321,4 +338,19 @@ if [ -s "$work/regressed" ]; then
 	retry=(--retry "$work"/serial-{stock,vm,host}.log)
 fi
 log "whole comparison: $(( $(date +%s) - start )) s"
-python3 "$here/compare.py" --limits "$work/limits" "${first[@]}" "${retry[@]}" || exit $?
+if [ -z "$debug_kind" ]; then
+	python3 "$here/compare.py" --limits "$work/limits" "${first[@]}" "${retry[@]}" || exit $?
+	exit 0
+fi
+# A debug kernel: the results compared as above, and the kernel's reports
+# during the tests with ours judged against those with stock (whole, with
+# the test each came in).
+status=0
+python3 "$here/compare.py" --reports-judged-apart --limits "$work/limits" "${first[@]}" "${retry[@]}" || status=$?
+cat "$work"/{first,serial}-{stock,vm,host}.log 2>/dev/null |
+	awk '$1 == "KES-KLOG" { sub(/:$/, "", $3); print "# kernel reports during " $3 " (" $2 ")" }' | uniq
+cat "$work"/{first,serial}-stock.log 2>/dev/null | sed -n 's/^KES-KLOG stock [^ ]*: //p' >"$work/stock.klog"
+cat "$work"/{first,serial}-{vm,host}.log 2>/dev/null | sed -n 's/^KES-KLOG \(vm\|host\) [^ ]*: //p' >"$work/ours.klog"
+python3 "$top/tests/debug-kernel/reports.py" --baseline "$work/stock.klog"
+python3 "$top/tests/debug-kernel/reports.py" "$work/stock.klog" "$work/ours.klog" || status=1
+exit $status
