@@ -317,7 +317,9 @@ timing_tests=(apic_bus_clock_test hyperv_clock)
 # Three emulated hosts on two cores: a slow test can miss its limit in one
 # and not in another. What regressed runs again, one emulated host at a
 # time, on stock and on ours; only what regresses again counts.
-python3 "$here/compare.py" --list-regressions "${first[@]}" >"$work/regressed"
+# (A debug kernel's reports are judged apart, below: they are no reason to
+# run a test again.)
+python3 "$here/compare.py" --list-regressions ${debug_kind:+--reports-judged-apart} "${first[@]}" >"$work/regressed"
 retry=()
 if [ -s "$work/regressed" ]; then
 	log "not passing on ours where stock passed: $(tr '\n' ' ' <"$work/regressed"); running them again"
@@ -347,10 +349,19 @@ fi
 # the test each came in).
 status=0
 python3 "$here/compare.py" --reports-judged-apart --limits "$work/limits" "${first[@]}" "${retry[@]}" || status=$?
-cat "$work"/{first,serial}-{stock,vm,host}.log 2>/dev/null |
-	awk '$1 == "KES-KLOG" { sub(/:$/, "", $3); print "# kernel reports during " $3 " (" $2 ")" }' | uniq
-cat "$work"/{first,serial}-stock.log 2>/dev/null | sed -n 's/^KES-KLOG stock [^ ]*: //p' >"$work/stock.klog"
-cat "$work"/{first,serial}-{vm,host}.log 2>/dev/null | sed -n 's/^KES-KLOG \(vm\|host\) [^ ]*: //p' >"$work/ours.klog"
+# kernel_logs PASS...: the whole kernel logs that those passes' tests printed
+# (first run and retry), each line after "PASS TEST ".
+kernel_logs() {
+	local pass log
+	for pass in "$@"; do
+		for log in "$work/first-$pass.log" "$work/serial-$pass.log"; do
+			[ ! -f "$log" ] || sed -n "s/^KES-KLOG $pass \([^ ]*\): /$pass \1 /p" "$log"
+		done
+	done
+}
+kernel_logs stock vm host | awk '{ print "# kernel reports during " $2 " (" $1 ")" }' | uniq
+kernel_logs stock | cut -d' ' -f3- >"$work/stock.klog"
+kernel_logs vm host | cut -d' ' -f3- >"$work/ours.klog"
 python3 "$top/tests/debug-kernel/reports.py" --baseline "$work/stock.klog"
 python3 "$top/tests/debug-kernel/reports.py" "$work/stock.klog" "$work/ours.klog" || status=1
 exit $status
