@@ -200,10 +200,13 @@ suite_pair "$newest end to end on kvm-amd (QEMU TCG): Linux guests on the packag
 	"$newest end to end on kvm-intel (Bochs): Linux guests on the packaged KVM" "$top/tests/e2e/run.sh" "$newest" --bochs
 # The debug kernels, built from Debian's source once per source version
 # (both at once: each build then has a core, and each emulated host runs
-# on one TCG thread), each followed by the end-to-end test on its kernel.
+# on one TCG thread), each followed by the end-to-end test on its kernel;
+# the KASAN kernel then runs kvm-intel under Bochs too.
 suite_pair "$newest under KASAN, lockdep and DEBUG_ATOMIC_SLEEP (kvm-amd, QEMU): contract, race stress, injected faults caught" \
 	"$top/tests/debug-kernel/run.sh" --kind kasan --seconds 30 "$newest" --then \
-	"$newest end to end on the KASAN kernel (kvm-amd, QEMU)" "$top/tests/e2e/run.sh" "$newest" --debug-kernel kasan -- \
+	"$newest end to end on the KASAN kernel (kvm-amd, QEMU)" "$top/tests/e2e/run.sh" "$newest" --debug-kernel kasan --then \
+	"$newest under KASAN and lockdep on kvm-intel (Bochs): contract, race stress, injected faults caught" \
+	"$top/tests/debug-kernel/run.sh" --kind kasan --vendor intel --seconds 30 "$newest" -- \
 	"$newest under KCSAN (kvm-amd, QEMU): contract, race stress, an injected race caught" \
 	"$top/tests/debug-kernel/run.sh" --kind kcsan --seconds 30 "$newest" --then \
 	"$newest end to end on the KCSAN kernel (kvm-amd, QEMU)" "$top/tests/e2e/run.sh" "$newest" --debug-kernel kcsan

@@ -90,6 +90,7 @@ for fault in $faults; do
 done
 build_l1_program "$top/tests/kernel/l1test.c" "$root/bin/l1test"
 build_l1_program "$top/tests/kernel/race_stress.c" "$root/bin/race_stress"
+build_l1_program "$top/tests/kernel/drain_console.c" "$root/bin/drain_console"
 python3 "$top/tests/kernel/series_reasons.py" "$dir/tree/arch/x86/include/uapi/asm" "$arch" >"$root/etc/kes-reasons" ||
 	fail "cannot read the exit reasons of $kver"
 echo "$vendor" >"$root/etc/kes-vendor"
