@@ -340,15 +340,13 @@ if [ -s "$work/regressed" ]; then
 	retry=(--retry "$work"/serial-{stock,vm,host}.log)
 fi
 log "whole comparison: $(( $(date +%s) - start )) s"
-if [ -z "$debug_kind" ]; then
-	python3 "$here/compare.py" --limits "$work/limits" "${first[@]}" "${retry[@]}" || exit $?
-	exit 0
-fi
-# A debug kernel: the results compared as above, and the kernel's reports
-# during the tests with ours judged against those with stock (whole, with
-# the test each came in).
 status=0
-python3 "$here/compare.py" --reports-judged-apart --limits "$work/limits" "${first[@]}" "${retry[@]}" || status=$?
+python3 "$here/compare.py" ${debug_kind:+--reports-judged-apart} --limits "$work/limits" "${first[@]}" "${retry[@]}" ||
+	status=$?
+[ -n "$debug_kind" ] || exit $status
+# A debug kernel: besides the results, the kernel's reports during the
+# tests with ours are judged against those with stock, and printed whole
+# with the test each came in.
 # kernel_logs PASS...: the whole kernel logs that those passes' tests printed
 # (first run and retry), each line after "PASS TEST ".
 kernel_logs() {
